@@ -1,0 +1,186 @@
+"""Command line: `python -m lm_keras train | generate | evaluate`.
+
+Thin: parses arguments, calls the Python API, prints results. Errors in the input
+(a missing corpus, an invalid value) print one line and exit with status 2.
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from lm_keras.config import RNN_CELLS, SAMPLING_MODES, TOKENIZER_KINDS
+
+EXAMPLES = """examples:
+  python -m lm_keras train --corpus tiny_shakespeare --steps 2000 --out saved_models/shakespeare
+  python -m lm_keras train --corpus tang_poems --tokenizer char --model gru --hidden-dim 512
+  python -m lm_keras train --corpus notes/*.txt --tokenizer word --epochs 5
+  python -m lm_keras generate saved_models/shakespeare --prompt "ROMEO:" --temperature 0.8
+  python -m lm_keras evaluate saved_models/shakespeare --split validation
+"""
+
+
+def _train_parser(sub):
+    p = sub.add_parser(
+        "train", help="train a language model on a corpus and save it",
+        description="Train a language model on a corpus, print validation loss, perplexity and "
+                    "a sample, and save the run (config, tokenizer, model.keras, metrics) to --out.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    data = p.add_argument_group("data")
+    data.add_argument("--corpus", default="default",
+                      help="named corpus (tiny_shakespeare, tang_poems, tang300, python_docs), a .txt file, "
+                           "a folder or glob of .txt files, or a .csv/.tsv/.parquet table; 'default' is "
+                           "tiny_shakespeare, or python_docs when it cannot be had offline")
+    data.add_argument("--column", help="text column of a table corpus")
+    data.add_argument("--validation-fraction", type=float, default=0.1, help="held-out fraction (tail of the text)")
+    data.add_argument("--test-fraction", type=float, default=0.0, help="test fraction after validation")
+    tok = p.add_argument_group("tokenizer")
+    tok.add_argument("--tokenizer", choices=TOKENIZER_KINDS, default="char", help="token unit")
+    tok.add_argument("--vocab-size", type=int, help="maximum vocabulary size including 4 reserved ids "
+                                                   "(subword default: 4000)")
+    tok.add_argument("--min-frequency", type=int, default=1, help="drop rarer tokens")
+    tok.add_argument("--lowercase", action="store_true", help="lower-case text (word and subword)")
+    model = p.add_argument_group("model")
+    model.add_argument("--model", choices=RNN_CELLS, default="lstm", help="recurrent cell")
+    model.add_argument("--layers", type=int, default=1, help="stacked recurrent layers")
+    model.add_argument("--embedding-dim", type=int, default=64, help="token embedding size")
+    model.add_argument("--hidden-dim", type=int, default=256, help="recurrent state size")
+    model.add_argument("--dropout", type=float, default=0.0, help="dropout after each recurrent layer")
+    train = p.add_argument_group("training")
+    train.add_argument("--context", type=int, default=100, help="tokens per training window")
+    train.add_argument("--batch-size", type=int, default=64, help="windows per step")
+    train.add_argument("--steps", type=int, default=1000, help="optimizer steps")
+    train.add_argument("--epochs", type=int, help="full passes over the training text (instead of --steps)")
+    train.add_argument("--eval-interval", type=int, default=200, help="steps between validations")
+    train.add_argument("--eval-batches", type=int, default=20, help="batches per validation")
+    train.add_argument("--learning-rate", type=float, default=2e-3, help="Adam learning rate")
+    train.add_argument("--clip-norm", type=float, default=1.0, help="clip the global gradient norm")
+    train.add_argument("--sampling", choices=SAMPLING_MODES, default="random",
+                       help="random window offsets (nanoGPT) or sequential non-overlapping windows")
+    train.add_argument("--seed", type=int, default=0, help="seed for splits, shuffling, init and samples")
+    out = p.add_argument_group("output")
+    out.add_argument("--out", help="run directory (default: saved_models/<corpus>_<model>_<tokenizer>)")
+    out.add_argument("--overwrite", action="store_true", help="replace an existing run directory")
+    out.add_argument("--quiet", action="store_true", help="one line per evaluation instead of a progress bar")
+    p.set_defaults(func=cmd_train)
+
+
+def _sampling_args(p):
+    p.add_argument("--max-new-tokens", type=int, default=300, help="tokens to generate per prompt")
+    p.add_argument("--temperature", type=float, default=0.8, help="<= 0 means greedy")
+    p.add_argument("--top-k", type=int, default=0, help="sample among the k most likely tokens (0: all)")
+    p.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling mass in (0, 1] (1: all)")
+    p.add_argument("--seed", type=int, help="same seed, same text (default: random)")
+    p.add_argument("--no-stop", action="store_true", help="do not stop at the end-of-document token")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="python -m lm_keras", description="Train, sample from and evaluate Keras language models.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{train,generate,evaluate}")
+    _train_parser(sub)
+
+    g = sub.add_parser("generate", help="generate text from a trained run",
+                       description="Generate text from a run directory written by `train`.",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    g.add_argument("run", help="run directory, e.g. saved_models/shakespeare")
+    g.add_argument("--prompt", action="append", help="prompt text; repeat for several (default: empty prompt)")
+    _sampling_args(g)
+    g.set_defaults(func=cmd_generate)
+
+    e = sub.add_parser("evaluate", help="held-out loss, perplexity and bits per character",
+                       description="Evaluate a run on a split of its corpus (or another corpus).",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    e.add_argument("run", help="run directory")
+    e.add_argument("--corpus", help="corpus to evaluate on (default: the run's own, same split)")
+    e.add_argument("--column", help="text column of a table corpus")
+    e.add_argument("--split", choices=("train", "validation", "test"), default="validation")
+    e.add_argument("--batch-size", type=int, default=64)
+    e.add_argument("--json", action="store_true", help="print the result as JSON")
+    e.set_defaults(func=cmd_evaluate)
+    return parser
+
+
+def cmd_train(args):
+    from lm_keras.config import RunConfig, TokenizerConfig, TrainConfig
+    from lm_keras.training import train_run
+
+    config = RunConfig(
+        corpus=args.corpus,
+        tokenizer=TokenizerConfig(args.tokenizer, args.vocab_size, args.min_frequency, args.lowercase),
+        model={"cell_type": args.model, "embedding_dim": args.embedding_dim, "hidden_dim": args.hidden_dim,
+               "num_layers": args.layers, "dropout": args.dropout},
+        train=TrainConfig(context_length=args.context, batch_size=args.batch_size, steps=args.steps,
+                          epochs=args.epochs, eval_interval=args.eval_interval, eval_batches=args.eval_batches,
+                          learning_rate=args.learning_rate, clip_norm=args.clip_norm, sampling=args.sampling,
+                          validation_fraction=args.validation_fraction, test_fraction=args.test_fraction,
+                          seed=args.seed))
+    from lm_keras.models import build_model
+
+    build_model("rnn", vocabulary_size=2, **config.model)  # validate model fields before loading data
+    if args.column:
+        from lm_keras.data import load_corpus
+
+        corpus = load_corpus(args.corpus, column=args.column)
+    else:
+        corpus = None
+    out = args.out
+    if out is None:
+        from lm_keras.utils.paths import saved_models_dir
+
+        name = Path(args.corpus).stem if args.corpus not in ("default",) else "default"
+        out = saved_models_dir() / f"{name}_{args.model}_{args.tokenizer}"
+    run = train_run(config, out=out, overwrite=args.overwrite, corpus=corpus, verbose=2 if args.quiet else "auto")
+    print(f"\nSample (temperature 0.8):\n{run.samples[0]}\n")
+    print(f"Saved to {run.path}")
+    return 0
+
+
+def cmd_generate(args):
+    from lm_keras.runs import load_run
+
+    run = load_run(args.run)
+    prompts = args.prompt or [""]
+    texts = run.generator()(prompts, max_new_tokens=args.max_new_tokens, temperature=args.temperature,
+                            top_k=args.top_k, top_p=args.top_p, seed=args.seed, stop_at_eos=not args.no_stop)
+    print("\n\n---\n\n".join(texts))
+    return 0
+
+
+def cmd_evaluate(args):
+    from lm_keras.data import encode_documents, load_corpus, split_corpus
+    from lm_keras.evaluation import evaluate_language_model
+    from lm_keras.runs import load_run
+
+    run = load_run(args.run)
+    train = run.config.train
+    corpus = load_corpus(args.corpus or run.config.corpus, column=args.column)
+    docs = split_corpus(corpus, train.validation_fraction, train.test_fraction, train.seed)[args.split]
+    if not docs:
+        raise ValueError(f"The {args.split} split of {corpus.name} is empty (test_fraction={train.test_fraction}).")
+    ids = encode_documents(docs, run.tokenizer, add_special_tokens=corpus.line_level)
+    chars = sum(len(d) + corpus.line_level for d in docs)
+    result = evaluate_language_model(run.model, ids, train.context_length, args.batch_size, chars)
+    result = {"corpus": corpus.name, "split": args.split, **result}
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        for key, value in result.items():
+            print(f"{key:>20}: {value:.4f}" if isinstance(value, float) else f"{key:>20}: {value}")
+    return 0
+
+
+def main(argv=None):
+    from lm_keras.errors import LMKerasError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (LMKerasError, FileExistsError, FileNotFoundError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

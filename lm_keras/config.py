@@ -1,0 +1,168 @@
+"""Plain dataclass configurations, validated on construction.
+
+Every invalid value raises `ConfigError` naming the field, the value and why, e.g.
+
+    >>> TrainConfig(batch_size=0)
+    ConfigError: TrainConfig.batch_size = 0 is invalid: must be >= 1
+"""
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+
+from lm_keras.errors import ConfigError
+
+RNN_CELLS = ("lstm", "gru", "simple_rnn")
+TOKENIZER_KINDS = ("char", "word", "subword")
+SAMPLING_MODES = ("random", "sequential")
+
+
+def _fail(obj, name, why):
+    value = getattr(obj, name)
+    raise ConfigError(f"{type(obj).__name__}.{name} = {value!r} is invalid: {why}")
+
+
+def _int_at_least(obj, name, low, optional=False):
+    value = getattr(obj, name)
+    if value is None and optional:
+        return
+    if isinstance(value, bool) or not isinstance(value, int):
+        _fail(obj, name, "must be an integer")
+    if value < low:
+        _fail(obj, name, f"must be >= {low}")
+
+
+def _float_in(obj, name, low, high, low_open=False, high_open=False):
+    value = getattr(obj, name)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        _fail(obj, name, "must be a number")
+    if value != value:  # NaN
+        _fail(obj, name, "must not be NaN")
+    too_low = value <= low if low_open else value < low
+    too_high = value >= high if high_open else value > high
+    if too_low or too_high:
+        lo, hi = "(" if low_open else "[", ")" if high_open else "]"
+        _fail(obj, name, f"must be in {lo}{low}, {high}{hi}")
+
+
+def _choice(obj, name, choices):
+    if getattr(obj, name) not in choices:
+        _fail(obj, name, f"must be one of {', '.join(map(repr, choices))}")
+
+
+class _Config:
+    """Mixin: dict / JSON round trip."""
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values):
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(values) - names
+        if unknown:
+            raise ConfigError(f"{cls.__name__} has no field(s) {sorted(unknown)}; known: {sorted(names)}")
+        return cls(**values)
+
+    def to_json(self):
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+
+
+@dataclass
+class RNNConfig(_Config):
+    """Embedding -> (SimpleRNN | LSTM | GRU) x num_layers -> Dense(vocabulary_size)."""
+
+    vocabulary_size: int
+    cell_type: str = "lstm"
+    embedding_dim: int = 64
+    hidden_dim: int = 256
+    num_layers: int = 1
+    dropout: float = 0.0
+
+    def __post_init__(self):
+        _int_at_least(self, "vocabulary_size", 2)
+        _choice(self, "cell_type", RNN_CELLS)
+        _int_at_least(self, "embedding_dim", 1)
+        _int_at_least(self, "hidden_dim", 1)
+        _int_at_least(self, "num_layers", 1)
+        _float_in(self, "dropout", 0.0, 1.0, high_open=True)
+
+
+@dataclass
+class TokenizerConfig(_Config):
+    """Which tokenizer to train on the corpus and how big its vocabulary may be."""
+
+    kind: str = "char"
+    max_vocabulary_size: int | None = None
+    min_frequency: int = 1
+    lowercase: bool = False
+
+    def __post_init__(self):
+        _choice(self, "kind", TOKENIZER_KINDS)
+        _int_at_least(self, "max_vocabulary_size", 8, optional=True)
+        _int_at_least(self, "min_frequency", 1)
+        if self.kind == "subword" and self.max_vocabulary_size is None:
+            self.max_vocabulary_size = 4000
+
+
+@dataclass
+class TrainConfig(_Config):
+    """How to cut the corpus into windows and how long to train.
+
+    Training runs `steps` optimizer steps, validating every `eval_interval` steps on
+    `eval_batches` batches (each validation is one Keras "epoch"). With
+    `sampling="random"` windows start at random offsets (nanoGPT style); with
+    `"sequential"` the training split is cut into non-overlapping windows, shuffled.
+    Setting `epochs` instead trains that many full passes over the sequential windows
+    (and validates after each pass); `steps` and `eval_interval` are then ignored.
+    """
+
+    context_length: int = 100
+    batch_size: int = 64
+    steps: int = 1000
+    epochs: int | None = None
+    eval_interval: int = 200
+    eval_batches: int = 20
+    learning_rate: float = 2e-3
+    clip_norm: float | None = 1.0
+    sampling: str = "random"
+    validation_fraction: float = 0.1
+    test_fraction: float = 0.0
+    seed: int = 0
+
+    def __post_init__(self):
+        _int_at_least(self, "context_length", 1)
+        _int_at_least(self, "batch_size", 1)
+        _int_at_least(self, "steps", 1)
+        _int_at_least(self, "epochs", 1, optional=True)
+        _int_at_least(self, "eval_interval", 1)
+        _int_at_least(self, "eval_batches", 1)
+        _float_in(self, "learning_rate", 0.0, 10.0, low_open=True)
+        if self.clip_norm is not None:
+            _float_in(self, "clip_norm", 0.0, float("inf"), low_open=True)
+        _choice(self, "sampling", SAMPLING_MODES)
+        _float_in(self, "validation_fraction", 0.0, 0.5, low_open=True)
+        _float_in(self, "test_fraction", 0.0, 0.5)
+        _int_at_least(self, "seed", 0)
+        if self.epochs is not None:
+            self.sampling = "sequential"
+        if self.eval_interval > self.steps:
+            self.eval_interval = self.steps
+
+
+@dataclass
+class RunConfig(_Config):
+    """Everything needed to reproduce a run: corpus, tokenizer, model and training."""
+
+    corpus: str
+    tokenizer: TokenizerConfig = field(default_factory=TokenizerConfig)
+    model: dict = field(default_factory=dict)
+    model_type: str = "rnn"
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    @classmethod
+    def from_dict(cls, values):
+        values = dict(values)
+        values["tokenizer"] = TokenizerConfig.from_dict(values.get("tokenizer", {}))
+        values["train"] = TrainConfig.from_dict(values.get("train", {}))
+        return cls(**values)

@@ -1,0 +1,83 @@
+"""From documents to token ids to `tf.data` windows of `(inputs, targets)`.
+
+A window of `context_length + 1` tokens gives `inputs = window[:-1]` and
+`targets = window[1:]`: the model predicts each next token.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+from lm_keras.errors import CorpusError
+
+
+def encode_documents(documents, tokenizer, add_special_tokens=False):
+    """Concatenate the token ids of `documents` into one int32 array of shape (num_tokens,).
+
+    With `add_special_tokens`, each document is wrapped as `[BOS] ... [EOS]` (line-level
+    corpora: a poem per line), so that generation can start from `[BOS]` and stop at `[EOS]`.
+    """
+    if not documents:
+        return np.zeros((0,), np.int32)
+    if not add_special_tokens:
+        return np.concatenate([tokenizer.encode(d).numpy() for d in documents]).astype(np.int32)
+    ragged = tokenizer.encode(tf.constant(documents))
+    n = ragged.nrows()
+    bos = tf.fill([n, 1], tokenizer.bos_id)
+    eos = tf.fill([n, 1], tokenizer.eos_id)
+    return tf.concat([bos, ragged, eos], axis=1).flat_values.numpy().astype(np.int32)
+
+
+def check_length(ids, context_length, split="train"):
+    """Raise `CorpusError` if `ids` cannot fill one window of `context_length + 1` tokens."""
+    if len(ids) < context_length + 1:
+        raise CorpusError(
+            f"The {split} split has {len(ids)} tokens, fewer than one training window of "
+            f"context_length + 1 = {context_length + 1}. Use a shorter context (--context), a "
+            f"larger corpus, or a larger {split} fraction."
+        )
+
+
+def window_starts(num_tokens, context_length):
+    """Starts of non-overlapping windows (each window overlaps the next by one token)."""
+    return np.arange(0, num_tokens - context_length, context_length, dtype=np.int64)
+
+
+def lm_dataset(ids, context_length, batch_size, sampling="sequential", shuffle=True,
+               seed=0, drop_remainder=True, repeat=False):
+    """A `tf.data.Dataset` of `(inputs, targets)` batches, each of shape (batch, context_length).
+
+    Args:
+        ids: 1-D array of token ids of one split (windows never leave it).
+        sampling: `"sequential"` cuts the ids into non-overlapping windows (shuffled when
+            `shuffle`); `"random"` draws each window at a random offset, nanoGPT style,
+            and is infinite.
+        seed: makes shuffling and random offsets deterministic.
+        repeat: repeat a sequential dataset forever (for a fixed number of steps).
+    """
+    ids = np.asarray(ids, dtype=np.int32)
+    check_length(ids, context_length)
+    table = tf.constant(ids)
+    span = context_length + 1
+
+    if sampling == "random":
+        high = len(ids) - context_length  # offsets 0 .. high-1 keep the window inside
+        offsets = tf.data.Dataset.random(seed=seed).map(lambda r: tf.math.floormod(r, high))
+    elif sampling == "sequential":
+        starts = window_starts(len(ids), context_length)
+        offsets = tf.data.Dataset.from_tensor_slices(starts)
+        if shuffle:
+            offsets = offsets.shuffle(len(starts), seed=seed, reshuffle_each_iteration=True)
+        if repeat:
+            offsets = offsets.repeat()
+    else:
+        raise ValueError(f"sampling={sampling!r} is invalid: must be 'sequential' or 'random'")
+
+    def to_pair(start):
+        window = table[start : start + span]
+        return window[:-1], window[1:]
+
+    return (
+        offsets.map(to_pair, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        .batch(batch_size, drop_remainder=drop_remainder)
+        .prefetch(tf.data.AUTOTUNE)
+    )

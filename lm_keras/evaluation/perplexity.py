@@ -1,0 +1,40 @@
+"""Held-out cross-entropy, perplexity and bits per character of any lm_keras model."""
+
+import math
+
+import numpy as np
+import tensorflow as tf
+
+from lm_keras.data.pipeline import check_length, window_starts
+
+
+def evaluate_language_model(model, ids, context_length, batch_size=64, num_characters=None):
+    """Mean next-token cross-entropy over `ids`, in non-overlapping windows.
+
+    Args:
+        ids: 1-D token ids of one split.
+        num_characters: characters of text behind `ids`; gives bits per character, which
+            compares char-, word- and subword-level models on the same text.
+
+    Returns:
+        dict with `loss` (nats per token), `perplexity`, `bits_per_token`,
+        `bits_per_character` (when `num_characters` is given) and `num_tokens` predicted.
+    """
+    ids = np.asarray(ids, dtype=np.int32)
+    check_length(ids, context_length, "evaluation")
+    starts = window_starts(len(ids), context_length)
+    windows = np.stack([ids[s : s + context_length + 1] for s in starts])
+    total, count = 0.0, 0
+    score = tf.function(model.score, reduce_retracing=True)
+    for i in range(0, len(windows), batch_size):
+        log_likelihood = score(tf.constant(windows[i : i + batch_size])).numpy()
+        total -= float(log_likelihood.sum(dtype=np.float64))
+        count += log_likelihood.size
+    loss = total / count
+    result = {"loss": loss, "perplexity": math.exp(loss), "bits_per_token": loss / math.log(2),
+              "num_tokens": count}
+    if num_characters:
+        # The windows predict `count` of the len(ids) - 1 predictable tokens; scale the characters alike.
+        characters = num_characters * count / max(1, len(ids) - 1)
+        result["bits_per_character"] = total / math.log(2) / characters
+    return result

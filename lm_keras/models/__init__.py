@@ -1,0 +1,15 @@
+"""Language models. Each answers `call`, `step`/`prefill` (with a cache) and `score`."""
+
+from lm_keras.models.rnn_lm import RNNLanguageModel
+
+MODEL_TYPES = {"rnn": RNNLanguageModel}
+
+
+def build_model(model_type, **config):
+    """Build a model of `model_type` ("rnn") from its config fields."""
+    if model_type not in MODEL_TYPES:
+        raise ValueError(f"model_type={model_type!r} is invalid: must be one of {sorted(MODEL_TYPES)}")
+    return MODEL_TYPES[model_type](**config)
+
+
+__all__ = ["MODEL_TYPES", "RNNLanguageModel", "build_model"]

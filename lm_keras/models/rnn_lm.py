@@ -1,0 +1,107 @@
+"""Embedding + RNN language model: the documents' first example, done properly.
+
+    token ids (batch, time)
+      -> Embedding                      (batch, time, embedding_dim)
+      -> [SimpleRNN | LSTM | GRU] x n   (batch, time, hidden_dim), dropout between layers
+      -> Dense(vocabulary_size)         (batch, time, vocabulary_size) logits
+
+The model answers the three questions every language model in lm_keras answers:
+`call(token_ids) -> logits`, `step(token_ids, cache) -> (logits, cache)` for one new
+position (the cache is the recurrent state), and `score(token_ids)` for the
+log-likelihood of each token. Generation, evaluation and export only use these.
+"""
+
+import keras
+from keras import ops
+
+from lm_keras.config import RNNConfig
+
+_LAYERS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU, "simple_rnn": keras.layers.SimpleRNN}
+
+
+@keras.saving.register_keras_serializable(package="lm_keras")
+class RNNLanguageModel(keras.Model):
+    """Args: see `lm_keras.config.RNNConfig` (validated on construction)."""
+
+    def __init__(self, vocabulary_size, cell_type="lstm", embedding_dim=64, hidden_dim=256,
+                 num_layers=1, dropout=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.config = RNNConfig(vocabulary_size, cell_type, embedding_dim, hidden_dim, num_layers, dropout)
+        self.embedding = keras.layers.Embedding(vocabulary_size, embedding_dim, name="token_embedding")
+        self.rnn_layers = [
+            _LAYERS[cell_type](hidden_dim, return_sequences=True, return_state=True, name=f"{cell_type}_{i}")
+            for i in range(num_layers)
+        ]
+        self.dropout_layer = keras.layers.Dropout(dropout, name="dropout")
+        self.output_projection = keras.layers.Dense(vocabulary_size, name="logits")
+
+    @property
+    def vocabulary_size(self):
+        return self.config.vocabulary_size
+
+    @property
+    def states_per_layer(self):
+        return 2 if self.config.cell_type == "lstm" else 1
+
+    def build(self, input_shape):
+        batch, time = input_shape[0], input_shape[1]
+        self.embedding.build(input_shape)
+        shape = (batch, time, self.config.embedding_dim)
+        for layer in self.rnn_layers:
+            layer.build(shape)
+            shape = (batch, time, self.config.hidden_dim)
+        self.output_projection.build(shape)
+        self.built = True
+
+    def _run(self, token_ids, initial_cache=None, padding_mask=None, training=None):
+        x = self.embedding(token_ids)
+        cache = []
+        for i, layer in enumerate(self.rnn_layers):
+            initial_state = None if initial_cache is None else list(initial_cache[i])
+            x, *state = layer(x, initial_state=initial_state, mask=padding_mask, training=training)
+            cache.append(tuple(state))
+            x = self.dropout_layer(x, training=training)
+        return self.output_projection(x), tuple(cache)
+
+    def call(self, token_ids, training=None):
+        """token_ids (batch, time) int -> logits (batch, time, vocabulary_size)."""
+        logits, _ = self._run(token_ids, training=training)
+        return logits
+
+    def initial_cache(self, batch_size):
+        """Zero recurrent state: a tuple per layer of (batch, hidden_dim) tensors."""
+        zeros = ops.zeros((batch_size, self.config.hidden_dim), dtype=self.compute_dtype)
+        return tuple(tuple(zeros for _ in range(self.states_per_layer)) for _ in self.rnn_layers)
+
+    def prefill(self, token_ids, padding_mask=None):
+        """Read a prompt: (batch, time) ids -> (last logits (batch, vocab), cache).
+
+        Prompts of different lengths are left-padded; `padding_mask` (batch, time) is
+        False on padding, where the recurrent state is carried over unchanged, so a
+        padded row ends in exactly the state of the unpadded prompt.
+        """
+        logits, cache = self._run(token_ids, padding_mask=padding_mask, training=False)
+        return logits[:, -1, :], cache
+
+    def step(self, token_ids, cache):
+        """One new position: ids (batch,) and cache -> (logits (batch, vocab), new cache)."""
+        x = self.embedding(token_ids)
+        new_cache = []
+        for layer, state in zip(self.rnn_layers, cache):
+            x, new_state = layer.cell(x, list(state), training=False)
+            new_state = new_state if isinstance(new_state, (list, tuple)) else [new_state]
+            new_cache.append(tuple(new_state))
+        return self.output_projection(x), tuple(new_cache)
+
+    def score(self, token_ids):
+        """Log-likelihood of each token given the ones before it.
+
+        token_ids (batch, time) -> (batch, time - 1) float32: log p(x_t | x_<t) for t >= 1.
+        """
+        logits = ops.cast(self(token_ids[:, :-1], training=False), "float32")
+        log_probs = ops.log_softmax(logits, axis=-1)
+        targets = ops.expand_dims(ops.cast(token_ids[:, 1:], "int32"), -1)
+        return ops.squeeze(ops.take_along_axis(log_probs, targets, axis=-1), -1)
+
+    def get_config(self):
+        return {**super().get_config(), **self.config.to_dict()}

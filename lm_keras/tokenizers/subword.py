@@ -1,0 +1,76 @@
+"""Subword tokenizer: WordPiece learned from the corpus with tensorflow-text.
+
+Text is first split into words exactly as `WordTokenizer` does (so CJK characters and
+punctuation are words of their own), then each word is cut into WordPiece pieces
+(`play ##ing`). Decoding merges the pieces and applies the word tokenizer's spacing
+rules, so the round trip keeps the same normalisation as the word tokenizer.
+Needs `tensorflow_text` (also to load a SavedModel that contains it).
+"""
+
+import collections
+
+import tensorflow as tf
+import tensorflow_text as tf_text
+from tensorflow_text.tools.wordpiece_vocab import wordpiece_tokenizer_learner_lib as learner
+
+from lm_keras.tokenizers.base import RESERVED_TOKENS, UNK, Tokenizer, register_tokenizer
+from lm_keras.tokenizers.word import join_words, split_words
+
+SUFFIX = "##"
+
+
+@register_tokenizer
+class SubwordTokenizer(Tokenizer):
+    """Args: vocabulary (reserved tokens, then pieces; `##x` continues a word); lowercase."""
+
+    kind = "subword"
+
+    def __init__(self, vocabulary, lowercase=False, name=None):
+        self.lowercase = bool(lowercase)
+        super().__init__(vocabulary, name=name)
+        self._wordpiece = tf_text.WordpieceTokenizer(
+            self._table, suffix_indicator=SUFFIX, unknown_token=UNK,
+            token_out_type=tf.int64, split_unknown_characters=False,
+        )
+
+    @classmethod
+    def train(cls, texts, max_vocabulary_size=4000, min_frequency=1, lowercase=False):
+        """Learn a WordPiece vocabulary of at most `max_vocabulary_size` pieces from `texts`."""
+        texts = [texts] if isinstance(texts, str) else list(texts)
+        word_counts = collections.Counter()
+        for start in range(0, len(texts), 2048):
+            words = split_words(tf.constant(texts[start : start + 2048]), lowercase).flat_values.numpy()
+            word_counts.update(words)
+        word_counts = [(w.decode("utf-8"), c) for w, c in word_counts.items() if c >= min_frequency]
+        alphabet = len({ch for w, _ in word_counts for ch in w})
+        vocabulary = learner.learn(
+            word_counts, max_vocabulary_size, list(RESERVED_TOKENS),
+            lower_thresh=1, max_unique_chars=max(1000, alphabet), max_input_tokens=-1,
+            joiner=SUFFIX,
+        )
+        return cls(vocabulary, lowercase=lowercase)
+
+    def split(self, texts):
+        """Words, before WordPiece (pieces are produced by `encode`)."""
+        return split_words(texts, self.lowercase)
+
+    def encode(self, texts):
+        texts = tf.convert_to_tensor(texts, dtype=tf.string)
+        if texts.shape.rank == 0:
+            return self.encode(texts[tf.newaxis])[0]
+        pieces = self._wordpiece.tokenize(split_words(texts, self.lowercase))  # (batch, words, pieces)
+        return tf.cast(pieces.merge_dims(-2, -1), tf.int32)
+
+    def decode(self, ids):
+        if not isinstance(ids, tf.RaggedTensor):
+            ids = tf.convert_to_tensor(ids)
+            if ids.shape.rank == 1:
+                return self.decode(ids[tf.newaxis])[0]
+            ids = tf.RaggedTensor.from_tensor(ids)
+        ids = tf.clip_by_value(tf.cast(ids, tf.int64), 0, self.vocabulary_size - 1)
+        ids = tf.ragged.boolean_mask(ids, (ids > self.eos_id) | tf.equal(ids, self.unk_id))
+        words = self._wordpiece.detokenize(ids)
+        return join_words(words)
+
+    def get_config(self):
+        return {"lowercase": self.lowercase}

@@ -1,0 +1,50 @@
+"""Word tokenizer: whitespace-separated words, punctuation split off, every CJK character a token.
+
+Normalisation (what a round trip does not keep): runs of whitespace become one space
+(newlines included), spaces before closing punctuation and after opening brackets are
+dropped, spaces next to CJK characters are dropped, and with `lowercase=True` text is
+lower-cased. Encoding the decoded text gives the same ids again.
+"""
+
+import tensorflow as tf
+
+from lm_keras.tokenizers.base import Tokenizer, register_tokenizer
+
+CJK = r"\p{Han}\p{Hiragana}\p{Katakana}\x{3000}-\x{303F}\x{FF00}-\x{FFEF}"
+# Punctuation, symbols (emoji are \p{So}) and CJK characters each become their own token.
+SPLIT_PATTERN = r"([\p{P}\p{S}" + CJK + "])"
+
+
+def split_words(texts, lowercase=False):
+    """tf.string (batch,) -> RaggedTensor of words (batch, None)."""
+    if lowercase:
+        texts = tf.strings.lower(texts, encoding="utf-8")
+    return tf.strings.split(tf.strings.regex_replace(texts, SPLIT_PATTERN, r" \1 "))
+
+
+def join_words(words):
+    """RaggedTensor of words (batch, None) -> tf.string (batch,), undoing the spacing of `split_words`."""
+    text = tf.strings.reduce_join(words, axis=-1, separator=" ")
+    text = tf.strings.regex_replace(text, r" ([.,;:!?%)\]}])", r"\1")
+    text = tf.strings.regex_replace(text, r"([(\[{]) ", r"\1")
+    return tf.strings.regex_replace(text, " ?([" + CJK + "]) ?", r"\1")
+
+
+@register_tokenizer
+class WordTokenizer(Tokenizer):
+    """Args: vocabulary; lowercase: lower-case text before splitting."""
+
+    kind = "word"
+
+    def __init__(self, vocabulary, lowercase=False, name=None):
+        self.lowercase = bool(lowercase)
+        super().__init__(vocabulary, name=name)
+
+    def split(self, texts):
+        return split_words(texts, self.lowercase)
+
+    def join(self, tokens):
+        return join_words(tokens)
+
+    def get_config(self):
+        return {"lowercase": self.lowercase}

@@ -1,0 +1,97 @@
+"""The whole road for one run: corpus -> tokenizer -> dataset -> model -> fit -> evaluate -> samples -> save."""
+
+from pathlib import Path
+
+import keras
+
+from lm_keras.config import RunConfig
+from lm_keras.data import encode_documents, load_corpus, load_default_corpus, split_corpus
+from lm_keras.evaluation import evaluate_language_model
+from lm_keras.generation import Generator
+from lm_keras.models import build_model
+from lm_keras.runs import METRICS_FILE, Run, write_run
+from lm_keras.tokenizers import create_tokenizer
+from lm_keras.training.fit import compile_language_model, fit_language_model
+from lm_keras.utils.atomic import atomic_directory
+
+DEFAULT = "default"
+
+
+def prepare_data(corpus, config):
+    """Split `corpus`, train the tokenizer on the training split, encode every split.
+
+    Returns (tokenizer, documents per split, ids per split, characters per split).
+    """
+    train = config.train
+    splits = split_corpus(corpus, train.validation_fraction, train.test_fraction, train.seed)
+    tok = config.tokenizer
+    tokenizer = create_tokenizer(tok.kind, splits["train"], tok.max_vocabulary_size, tok.min_frequency, tok.lowercase)
+    ids = {name: encode_documents(docs, tokenizer, add_special_tokens=corpus.line_level)
+           for name, docs in splits.items()}
+    # Line-level documents end in [EOS], which stands for the newline of the text.
+    chars = {name: sum(len(d) + corpus.line_level for d in docs) for name, docs in splits.items()}
+    return tokenizer, splits, ids, chars
+
+
+def sample_prompts(corpus, validation_docs, count=2):
+    """Prompts for the samples: [BOS] (empty) for line-level corpora, else validation lines."""
+    if corpus.line_level or not validation_docs:
+        return [""] * count
+    lines = [line for line in validation_docs[0].split("\n") if line.strip()]
+    return [line[:40] for line in lines[:count]] or [""]
+
+
+def train_run(config, out=None, overwrite=False, corpus=None, callbacks=(), verbose="auto",
+              notice=print, sample_tokens=None):
+    """Train a model as described by `config` (a `RunConfig`) and save it under `out`.
+
+    Args:
+        out: run directory (written atomically at the end; None: do not save).
+        overwrite: replace an existing `out` (otherwise an existing one is an error, before training).
+        corpus: an already loaded `Corpus` (default: `load_corpus(config.corpus)`;
+            `"default"` means Tiny Shakespeare, or the embedded stdlib docstrings offline).
+
+    Returns:
+        A `Run` with the model, tokenizer, evaluation and samples.
+    """
+    if out is not None and Path(out).exists() and not overwrite:
+        raise FileExistsError(f"{out} already exists; pass overwrite=True (CLI: --overwrite) to replace it.")
+    if corpus is None:
+        corpus = load_default_corpus(notice=notice) if config.corpus == DEFAULT else load_corpus(config.corpus)
+    config = RunConfig.from_dict({**config.to_dict(), "corpus": corpus.name})
+    tokenizer, splits, ids, chars = prepare_data(corpus, config)
+    notice(f"Corpus {corpus.name}: {len(corpus.text):,} characters; {config.tokenizer.kind} tokenizer with "
+           f"{tokenizer.vocabulary_size:,} tokens; train {len(ids['train']):,} / validation "
+           f"{len(ids['validation']):,} tokens.")
+
+    keras.utils.set_random_seed(config.train.seed)
+    model = build_model(config.model_type, vocabulary_size=tokenizer.vocabulary_size, **config.model)
+    config.model = {k: v for k, v in model.config.to_dict().items() if k != "vocabulary_size"}
+    compile_language_model(model, config.train.learning_rate, config.train.clip_norm)
+
+    with atomic_directory(out, overwrite=overwrite) if out else _no_directory() as directory:
+        logger = [keras.callbacks.CSVLogger(str(Path(directory) / METRICS_FILE))] if directory else []
+        history = fit_language_model(model, ids["train"], ids["validation"], config.train,
+                                     callbacks=[*logger, *callbacks], verbose=verbose)
+        evaluation = evaluate_language_model(model, ids["validation"], config.train.context_length,
+                                             config.train.batch_size, chars["validation"])
+        notice(f"Validation: loss {evaluation['loss']:.4f} nats/token, perplexity "
+               f"{evaluation['perplexity']:.2f}, {evaluation['bits_per_character']:.3f} bits/char.")
+        generator = Generator(model, tokenizer)
+        max_new = sample_tokens or (300 if config.tokenizer.kind == "char" else 80)
+        samples = generator(sample_prompts(corpus, splits["validation"]), max_new_tokens=max_new,
+                            temperature=0.8, seed=config.train.seed)
+        run = Run(model=model, tokenizer=tokenizer, config=config, evaluation=evaluation,
+                  samples=samples, history=history.history)
+        if directory:
+            write_run(directory, run)
+    run.path = Path(out) if out else None
+    return run
+
+
+class _no_directory:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False

@@ -1,0 +1,119 @@
+import json
+import shutil
+import urllib.error
+
+import pandas as pd
+import pytest
+
+from lm_keras.data import load_corpus, load_default_corpus
+from lm_keras.data import named
+from lm_keras.errors import CorpusError
+
+
+def test_tiny_shakespeare_is_read_from_the_cache_and_checked(shakespeare):
+    assert len(shakespeare.text) == 1_115_394
+    assert shakespeare.text.startswith("First Citizen:")
+    assert not shakespeare.line_level and shakespeare.frame is None
+
+
+def test_tang_poems_has_text_and_an_author_table(tang_poems):
+    frame = tang_poems.frame
+    assert list(frame.columns) == ["author", "title", "body"]
+    assert len(frame) == 61_584 == len(tang_poems.documents)
+    counts = frame["author"].value_counts()
+    assert (counts["李白"], counts["杜甫"], counts["白居易"]) == (1232, 1485, 3043)
+    assert tang_poems.documents[0] == f"{frame.title[0]}：{frame.body[0]}"
+
+
+def test_checksum_mismatch_names_the_file(tmp_path, shakespeare):
+    broken = tmp_path / "tinyshakespeare.txt"
+    broken.write_text(shakespeare.text[:-1] + "?", encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"Checksum mismatch for .*tinyshakespeare\.txt"):
+        load_corpus("tiny_shakespeare", cache_dir=tmp_path)
+
+
+def _offline(*args, **kwargs):
+    raise urllib.error.URLError("no network")
+
+
+def test_no_network_and_no_cache_says_which_file_to_put_where(tmp_path, monkeypatch):
+    monkeypatch.setattr(named.urllib.request, "urlopen", _offline)
+    with pytest.raises(CorpusError) as info:
+        load_corpus("tiny_shakespeare", cache_dir=tmp_path)
+    message = str(info.value)
+    assert "tinyshakespeare.txt" in message and str(tmp_path) in message and "no network" in message
+    assert not list(tmp_path.iterdir()), "a failed download must not leave a partial file"
+
+
+def test_default_corpus_falls_back_to_stdlib_docstrings_offline(tmp_path, monkeypatch):
+    monkeypatch.setattr(named.urllib.request, "urlopen", _offline)
+    notices = []
+    corpus = load_default_corpus(cache_dir=tmp_path, notice=notices.append)
+    assert corpus.name == "python_docs"
+    assert len(notices) == 1 and "python_docs" in notices[0] and "\n" not in notices[0]
+    assert len(corpus.text) > 500_000
+    # Deterministic: built again from scratch, the same text.
+    shutil.rmtree(tmp_path)
+    assert load_corpus("python_docs", cache_dir=tmp_path).text == corpus.text
+
+
+def test_default_corpus_is_shakespeare_when_cached(shakespeare):
+    notices = []
+    assert load_default_corpus(notice=notices.append).name == "tiny_shakespeare" and not notices
+
+
+def test_tang_json_is_converted_to_one_poem_a_line(tmp_path, monkeypatch):
+    records = [
+        {"author": "李白", "title": "靜夜思", "paragraphs": ["床前明月光，疑是地上霜。", "舉頭望明月，低頭思故鄉。"]},
+        {"author": "某", "title": "缺字", "paragraphs": ["春眠不覺□，"]},
+        {"author": "某", "title": "空", "paragraphs": []},
+    ]
+    monkeypatch.setattr(named, "_download", lambda url: json.dumps(records).encode("utf-8"))
+    monkeypatch.setitem(named.NAMED_CORPORA, "tang300", named.NamedCorpus(
+        "tang300", {"tang300.txt": None}, True, "test", "test"))
+    corpus = load_corpus("tang300", cache_dir=tmp_path)
+    assert corpus.text == "靜夜思：床前明月光，疑是地上霜。舉頭望明月，低頭思故鄉。\n"
+    assert corpus.documents == ["靜夜思：床前明月光，疑是地上霜。舉頭望明月，低頭思故鄉。"]
+
+
+def test_local_text_file_folder_and_glob(tmp_path):
+    (tmp_path / "a.txt").write_text("first file\n", encoding="utf-8")
+    (tmp_path / "b.txt").write_text("second file", encoding="utf-8")
+    (tmp_path / "skip.md").write_text("not text", encoding="utf-8")
+    assert load_corpus(tmp_path / "a.txt").text == "first file\n"
+    assert load_corpus(tmp_path).text == "first file\nsecond file\n"
+    assert load_corpus(str(tmp_path / "*.txt")).text == "first file\nsecond file\n"
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".parquet"])
+def test_table_column(tmp_path, suffix):
+    frame = pd.DataFrame({"author": ["a", "b"], "text": ["床前明月光", "hello\nworld"], "n": [1, 2]})
+    path = tmp_path / f"poems{suffix}"
+    if suffix == ".parquet":
+        frame.to_parquet(path)
+    else:
+        frame.to_csv(path, sep="\t" if suffix == ".tsv" else ",", index=False)
+    corpus = load_corpus(path, column="text")
+    assert corpus.documents == ["床前明月光", "hello world"]
+    assert corpus.line_level and list(corpus.frame.columns) == ["author", "text", "n"]
+    with pytest.raises(CorpusError, match="has no column 'body'"):
+        load_corpus(path, column="body")
+    with pytest.raises(CorpusError, match="choose the text one"):
+        load_corpus(path)
+
+
+def test_undecodable_bytes_give_file_and_offset(tmp_path):
+    path = tmp_path / "gbk.txt"
+    path.write_bytes("hello ".encode() + "床前".encode("gbk"))
+    with pytest.raises(CorpusError, match=r"gbk\.txt is not valid UTF-8.*byte offset 6"):
+        load_corpus(path)
+
+
+def test_missing_and_empty_files(tmp_path):
+    with pytest.raises(CorpusError, match="not found"):
+        load_corpus(tmp_path / "nope.txt")
+    (tmp_path / "empty.txt").write_text(" \n\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match="empty"):
+        load_corpus(tmp_path / "empty.txt")
+    with pytest.raises(CorpusError, match="No .txt files"):
+        load_corpus(str(tmp_path / "*.nothing"))
