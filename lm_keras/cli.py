@@ -6,6 +6,7 @@ Thin: parses arguments, calls the Python API, prints results. Errors in the inpu
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -108,6 +109,7 @@ def cmd_train(args):
 
     config = RunConfig(
         corpus=args.corpus,
+        column=args.column,
         tokenizer=TokenizerConfig(args.tokenizer, args.vocab_size, args.min_frequency, args.lowercase),
         model={"cell_type": args.model, "embedding_dim": args.embedding_dim, "hidden_dim": args.hidden_dim,
                "num_layers": args.layers, "dropout": args.dropout},
@@ -119,19 +121,13 @@ def cmd_train(args):
     from lm_keras.models import build_model
 
     build_model("rnn", vocabulary_size=2, **config.model)  # validate model fields before loading data
-    if args.column:
-        from lm_keras.data import load_corpus
-
-        corpus = load_corpus(args.corpus, column=args.column)
-    else:
-        corpus = None
     out = args.out
     if out is None:
         from lm_keras.utils.paths import saved_models_dir
 
-        name = Path(args.corpus).stem if args.corpus not in ("default",) else "default"
+        name = re.sub(r"[^\w.-]+", "_", Path(args.corpus).stem).strip("_") or "corpus"
         out = saved_models_dir() / f"{name}_{args.model}_{args.tokenizer}"
-    run = train_run(config, out=out, overwrite=args.overwrite, corpus=corpus, verbose=2 if args.quiet else "auto")
+    run = train_run(config, out=out, overwrite=args.overwrite, verbose=2 if args.quiet else "auto")
     print(f"\nSample (temperature 0.8):\n{run.samples[0]}\n")
     print(f"Saved to {run.path}")
     return 0
@@ -155,7 +151,10 @@ def cmd_evaluate(args):
 
     run = load_run(args.run)
     train = run.config.train
-    corpus = load_corpus(args.corpus or run.config.corpus, column=args.column)
+    if args.corpus:
+        corpus = load_corpus(args.corpus, column=args.column)
+    else:
+        corpus = load_corpus(run.config.corpus, column=run.config.column)
     docs = split_corpus(corpus, train.validation_fraction, train.test_fraction, train.seed)[args.split]
     if not docs:
         raise ValueError(f"The {args.split} split of {corpus.name} is empty (test_fraction={train.test_fraction}).")

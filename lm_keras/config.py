@@ -155,6 +155,7 @@ class RunConfig(_Config):
     """Everything needed to reproduce a run: corpus, tokenizer, model and training."""
 
     corpus: str
+    column: str | None = None  # text column of a table corpus
     tokenizer: TokenizerConfig = field(default_factory=TokenizerConfig)
     model: dict = field(default_factory=dict)
     model_type: str = "rnn"

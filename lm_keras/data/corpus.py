@@ -16,7 +16,9 @@ class Corpus:
         line_level: True when each line is an independent document (a poem, a table row);
             such corpora are split by shuffling lines and encoded with begin/end tokens.
         frame: the pandas DataFrame for tabular corpora (`tang_poems`, CSV/TSV/Parquet), else None.
-        source: where the text came from (a file, a URL, "python standard library").
+        source: where the text came from (a file, a URL, "python standard library");
+            `load_corpus(source, column=column)` loads it again.
+        column: the text column of a table corpus.
     """
 
     name: str
@@ -24,6 +26,7 @@ class Corpus:
     line_level: bool = False
     frame: object = None
     source: str = ""
+    column: str = None
     files: list = field(default_factory=list)
 
     @property

@@ -85,7 +85,7 @@ def _load_table(path, column):
     lines = frame[column].astype(str).str.replace(r"\s*\n\s*", " ", regex=True).str.strip()
     text = require_text("\n".join(line for line in lines if line) + "\n", f"{path}[{column}]")
     return Corpus(name=f"{path}:{column}", text=text, line_level=True, frame=frame,
-                  source=str(path), files=[str(path)])
+                  source=str(path), column=column, files=[str(path)])
 
 
 def load_default_corpus(cache_dir=None, download=True, notice=print):

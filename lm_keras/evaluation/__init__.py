@@ -1,6 +1,7 @@
 """Metrics and held-out evaluation shared by every model."""
 
+from lm_keras.evaluation.baselines import unigram_entropy
 from lm_keras.evaluation.metrics import Perplexity
 from lm_keras.evaluation.perplexity import evaluate_language_model
 
-__all__ = ["Perplexity", "evaluate_language_model"]
+__all__ = ["Perplexity", "evaluate_language_model", "unigram_entropy"]

@@ -5,7 +5,7 @@ from pathlib import Path
 import keras
 
 from lm_keras.config import RunConfig
-from lm_keras.data import encode_documents, load_corpus, load_default_corpus, split_corpus
+from lm_keras.data import NAMED_CORPORA, encode_documents, load_corpus, load_default_corpus, split_corpus
 from lm_keras.evaluation import evaluate_language_model
 from lm_keras.generation import Generator
 from lm_keras.models import build_model
@@ -57,8 +57,13 @@ def train_run(config, out=None, overwrite=False, corpus=None, callbacks=(), verb
     if out is not None and Path(out).exists() and not overwrite:
         raise FileExistsError(f"{out} already exists; pass overwrite=True (CLI: --overwrite) to replace it.")
     if corpus is None:
-        corpus = load_default_corpus(notice=notice) if config.corpus == DEFAULT else load_corpus(config.corpus)
-    config = RunConfig.from_dict({**config.to_dict(), "corpus": corpus.name})
+        if config.corpus == DEFAULT:
+            corpus = load_default_corpus(notice=notice)
+        else:
+            corpus = load_corpus(config.corpus, column=config.column)
+    # Record what can load the corpus again: a named corpus by name, a local one by path.
+    reload_as = corpus.name if corpus.name in NAMED_CORPORA else corpus.source
+    config = RunConfig.from_dict({**config.to_dict(), "corpus": reload_as, "column": corpus.column})
     tokenizer, splits, ids, chars = prepare_data(corpus, config)
     notice(f"Corpus {corpus.name}: {len(corpus.text):,} characters; {config.tokenizer.kind} tokenizer with "
            f"{tokenizer.vocabulary_size:,} tokens; train {len(ids['train']):,} / validation "

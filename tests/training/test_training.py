@@ -1,4 +1,3 @@
-import collections
 import json
 import math
 import os
@@ -11,6 +10,7 @@ import pytest
 
 from lm_keras.config import RunConfig, TokenizerConfig, TrainConfig
 from lm_keras.errors import ModelLoadError, TrainingError
+from lm_keras.evaluation import unigram_entropy
 from lm_keras.models import RNNLanguageModel
 from lm_keras.runs import load_run
 from lm_keras.training import compile_language_model, fit_language_model, train_run
@@ -22,12 +22,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 QUALITY = TrainConfig(context_length=64, batch_size=32, steps=250, eval_interval=125, eval_batches=10, seed=0)
 # Measured with this budget: validation loss about 2.3 nats/char; the unigram entropy is 3.31.
 MAX_VALIDATION_LOSS = 2.5
-
-
-def unigram_entropy(text):
-    counts = np.array(list(collections.Counter(text).values()), dtype=np.float64)
-    p = counts / counts.sum()
-    return float(-(p * np.log(p)).sum())
 
 
 @pytest.fixture(scope="module")
@@ -135,10 +129,10 @@ def _cli(*args):
 
 
 def test_cli_train_generate_evaluate(tmp_path):
-    corpus = tmp_path / "poems.txt"
-    corpus.write_text("床前明月光，疑是地上霜。舉頭望明月，低頭思故鄉。\n" * 200, encoding="utf-8")
+    corpus = tmp_path / "poems.csv"
+    corpus.write_text("author,text\n" + "李白,床前明月光，疑是地上霜。舉頭望明月，低頭思故鄉。\n" * 200, encoding="utf-8")
     out = tmp_path / "run"
-    result = _cli("train", "--corpus", corpus, "--context", 16, "--batch-size", 8, "--steps", 40,
+    result = _cli("train", "--corpus", corpus, "--column", "text", "--context", 16, "--batch-size", 8, "--steps", 40,
                   "--eval-interval", 20, "--hidden-dim", 32, "--learning-rate", 0.01, "--out", out, "--quiet")
     assert result.returncode == 0, result.stderr
     assert f"Saved to {out}" in result.stdout and "perplexity" in result.stdout
@@ -150,6 +144,7 @@ def test_cli_train_generate_evaluate(tmp_path):
     result = _cli("evaluate", out, "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
+    assert report["corpus"] == f"{corpus}:text"
     assert report["split"] == "validation" and report["loss"] < 0.5 and report["bits_per_character"] > 0
 
 
