@@ -4,7 +4,7 @@
         config.json       RunConfig: corpus, tokenizer, model and training settings
         tokenizer.json    tokenizer kind, options and vocabulary
         model.keras       the Keras model (architecture + weights), for further training
-        metrics.csv       loss / perplexity per evaluation interval (keras.callbacks.CSVLogger)
+        metrics.csv       loss / perplexity per evaluation interval (from the Keras History)
         evaluation.json   held-out loss, perplexity, bits per character
         samples.txt       generated samples
 
@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import keras
+import pandas as pd
 
 import lm_keras
 import lm_keras.evaluation.metrics  # noqa: F401  (registers Perplexity for load_model)
@@ -56,6 +57,8 @@ def write_run(directory, run):
     run.model.save(directory / MODEL_FILE)
     (directory / EVALUATION_FILE).write_text(json.dumps(run.evaluation, indent=2), encoding="utf-8")
     (directory / SAMPLES_FILE).write_text("\n\n---\n\n".join(run.samples) + "\n", encoding="utf-8")
+    if run.history:
+        pd.DataFrame(run.history).rename_axis("epoch").to_csv(directory / METRICS_FILE)
 
 
 def load_run(path):

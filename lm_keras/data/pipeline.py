@@ -18,13 +18,14 @@ def encode_documents(documents, tokenizer, add_special_tokens=False):
     """
     if not documents:
         return np.zeros((0,), np.int32)
-    if not add_special_tokens:
-        return np.concatenate([tokenizer.encode(d).numpy() for d in documents]).astype(np.int32)
-    ragged = tokenizer.encode(tf.constant(documents))
-    n = ragged.nrows()
-    bos = tf.fill([n, 1], tokenizer.bos_id)
-    eos = tf.fill([n, 1], tokenizer.eos_id)
-    return tf.concat([bos, ragged, eos], axis=1).flat_values.numpy().astype(np.int32)
+    pieces = []
+    for start in range(0, len(documents), 4096):
+        ragged = tokenizer.encode(tf.constant(documents[start : start + 4096]))
+        if add_special_tokens:
+            n = ragged.nrows()
+            ragged = tf.concat([tf.fill([n, 1], tokenizer.bos_id), ragged, tf.fill([n, 1], tokenizer.eos_id)], axis=1)
+        pieces.append(ragged.flat_values.numpy())
+    return np.concatenate(pieces).astype(np.int32)
 
 
 def check_length(ids, context_length, split="train"):

@@ -29,6 +29,7 @@ class Generator:
     def __init__(self, model, tokenizer, jit_compile=False):
         self.model = model
         self.tokenizer = tokenizer
+        self.jit_compile = jit_compile
         self._prefill = tf.function(model.prefill, reduce_retracing=True)
         # [PAD] and [BOS] are never a valid next token.
         banned = np.zeros(tokenizer.vocabulary_size, np.float32)
@@ -83,7 +84,9 @@ class Generator:
         mask = np.arange(width)[None, :] >= (width - np.array([len(r) for r in prompt_rows]))[:, None]
         logits, cache = self._prefill(tf.constant(padded), tf.constant(mask))
         stop_id = self.tokenizer.eos_id if stop_at_eos else -1
-        new = self._decode(logits, cache, int(max_new_tokens), tf.constant(seed, tf.int32),
+        # XLA needs the output length at compile time; a plain graph takes it as a tensor.
+        length = int(max_new_tokens) if self.jit_compile else tf.constant(int(max_new_tokens))
+        new = self._decode(logits, cache, length, tf.constant(seed, tf.int32),
                            tf.constant(float(temperature)), tf.constant(int(top_k)),
                            tf.constant(float(top_p)), tf.constant(stop_id)).numpy()
         out = []

@@ -16,6 +16,15 @@ from keras import ops
 
 from lm_keras.config import RNNConfig
 
+def left_to_right_padding(token_ids, padding_mask):
+    """Move each row's real tokens to the front: left-padded (batch, time) -> right-padded."""
+    time = ops.shape(token_ids)[1]
+    lengths = ops.sum(ops.cast(padding_mask, "int32"), axis=1, keepdims=True)
+    positions = ops.expand_dims(ops.arange(time, dtype="int32"), 0)
+    source = (positions + (time - lengths)) % time
+    return ops.take_along_axis(token_ids, source, axis=1), positions < lengths
+
+
 _LAYERS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU, "simple_rnn": keras.layers.SimpleRNN}
 
 
@@ -54,6 +63,7 @@ class RNNLanguageModel(keras.Model):
         self.built = True
 
     def _run(self, token_ids, initial_cache=None, padding_mask=None, training=None):
+        """ids (batch, time) -> (hidden states (batch, time, hidden_dim), final cache)."""
         x = self.embedding(token_ids)
         cache = []
         for i, layer in enumerate(self.rnn_layers):
@@ -61,12 +71,12 @@ class RNNLanguageModel(keras.Model):
             x, *state = layer(x, initial_state=initial_state, mask=padding_mask, training=training)
             cache.append(tuple(state))
             x = self.dropout_layer(x, training=training)
-        return self.output_projection(x), tuple(cache)
+        return x, tuple(cache)
 
     def call(self, token_ids, training=None):
         """token_ids (batch, time) int -> logits (batch, time, vocabulary_size)."""
-        logits, _ = self._run(token_ids, training=training)
-        return logits
+        hidden, _ = self._run(token_ids, training=training)
+        return self.output_projection(hidden)
 
     def initial_cache(self, batch_size):
         """Zero recurrent state: a tuple per layer of (batch, hidden_dim) tensors."""
@@ -77,11 +87,14 @@ class RNNLanguageModel(keras.Model):
         """Read a prompt: (batch, time) ids -> (last logits (batch, vocab), cache).
 
         Prompts of different lengths are left-padded; `padding_mask` (batch, time) is
-        False on padding, where the recurrent state is carried over unchanged, so a
-        padded row ends in exactly the state of the unpadded prompt.
+        False on padding. The rows are re-aligned to right padding, the only masks cuDNN
+        accepts, and the recurrent state carries over masked steps, so every row ends in
+        exactly the state after its own last token.
         """
-        logits, cache = self._run(token_ids, padding_mask=padding_mask, training=False)
-        return logits[:, -1, :], cache
+        if padding_mask is not None:
+            token_ids, padding_mask = left_to_right_padding(token_ids, padding_mask)
+        _, cache = self._run(token_ids, padding_mask=padding_mask, training=False)
+        return self.output_projection(cache[-1][0]), cache  # an RNN's output is its state h
 
     def step(self, token_ids, cache):
         """One new position: ids (batch,) and cache -> (logits (batch, vocab), new cache)."""

@@ -8,6 +8,8 @@ Needs `tensorflow_text` (also to load a SavedModel that contains it).
 """
 
 import collections
+import re
+import unicodedata
 
 import tensorflow as tf
 import tensorflow_text as tf_text
@@ -17,6 +19,33 @@ from lm_keras.tokenizers.base import RESERVED_TOKENS, UNK, Tokenizer, register_t
 from lm_keras.tokenizers.word import join_words, split_words
 
 SUFFIX = "##"
+_CJK = re.compile(r"[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0002fa1f]")
+
+
+def _always_alone(ch):
+    """Characters `split_words` always makes words of their own: CJK, punctuation, symbols."""
+    return bool(_CJK.match(ch)) or unicodedata.category(ch)[0] in "PS"
+
+
+def _alphabet_that_fits(word_counts, budget):
+    """How many of the most frequent characters fit in `budget` ids (2 each, CJK 1: no `##` form)."""
+    counts = collections.Counter()
+    for word, count in word_counts:
+        for ch in word:
+            counts[ch] += count
+    used = fitted = 0
+    for ch, _ in counts.most_common():
+        used += 1 if _always_alone(ch) else 2
+        if used > budget:
+            break
+        fitted += 1
+    return max(1, fitted)
+
+
+def _impossible_continuation(token):
+    """`##x` where x is always a word of its own: it can never follow another piece."""
+    rest = token[len(SUFFIX):]
+    return token.startswith(SUFFIX) and len(rest) == 1 and _always_alone(rest)
 
 
 @register_tokenizer
@@ -35,20 +64,33 @@ class SubwordTokenizer(Tokenizer):
 
     @classmethod
     def train(cls, texts, max_vocabulary_size=4000, min_frequency=1, lowercase=False):
-        """Learn a WordPiece vocabulary of at most `max_vocabulary_size` pieces from `texts`."""
+        """Learn a WordPiece vocabulary of at most `max_vocabulary_size` entries from `texts`.
+
+        The vocabulary is: the reserved tokens, the alphabet (each character and its `##`
+        continuation), then the learned pieces by decreasing frequency, cut to fit. The
+        alphabet takes the most frequent characters that fit; for scripts with thousands
+        of characters, such as Chinese, the rarest ones become [UNK]. CJK characters,
+        punctuation and symbols are words of their own, so their `##` continuations never
+        occur and are left out.
+        """
         texts = [texts] if isinstance(texts, str) else list(texts)
         word_counts = collections.Counter()
         for start in range(0, len(texts), 2048):
             words = split_words(tf.constant(texts[start : start + 2048]), lowercase).flat_values.numpy()
             word_counts.update(words)
         word_counts = [(w.decode("utf-8"), c) for w, c in word_counts.items() if c >= min_frequency]
-        alphabet = len({ch for w, _ in word_counts for ch in w})
-        vocabulary = learner.learn(
-            word_counts, max_vocabulary_size, list(RESERVED_TOKENS),
-            lower_thresh=1, max_unique_chars=max(1000, alphabet), max_input_tokens=-1,
-            joiner=SUFFIX,
+        learned = learner.learn(
+            word_counts, max_vocabulary_size, list(RESERVED_TOKENS), lower_thresh=1,
+            max_unique_chars=_alphabet_that_fits(word_counts, max_vocabulary_size - len(RESERVED_TOKENS)),
+            max_input_tokens=-1, joiner=SUFFIX,
         )
-        return cls(vocabulary, lowercase=lowercase)
+        vocabulary = [t for t in learned if not _impossible_continuation(t)]
+        alphabet = [t for t in vocabulary if t in RESERVED_TOKENS or len(t.removeprefix(SUFFIX)) == 1]
+        pieces = [t for t in vocabulary if t not in set(alphabet)]  # already by decreasing count
+        if len(alphabet) > max_vocabulary_size:
+            raise ValueError(f"max_vocabulary_size={max_vocabulary_size} is too small for the alphabet "
+                             f"({len(alphabet)} entries with the reserved tokens)")
+        return cls(alphabet + pieces[: max_vocabulary_size - len(alphabet)], lowercase=lowercase)
 
     def split(self, texts):
         """Words, before WordPiece (pieces are produced by `encode`)."""

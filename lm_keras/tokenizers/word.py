@@ -3,23 +3,28 @@
 Normalisation (what a round trip does not keep): runs of whitespace become one space
 (newlines included), spaces before closing punctuation and after opening brackets are
 dropped, spaces next to CJK characters are dropped, and with `lowercase=True` text is
-lower-cased. Encoding the decoded text gives the same ids again.
+lower-cased. Encoding the decoded text gives the same ids again, unknown words
+included: the text `[UNK]` is read back as the unknown token.
 """
 
 import tensorflow as tf
 
-from lm_keras.tokenizers.base import Tokenizer, register_tokenizer
+from lm_keras.tokenizers.base import UNK, Tokenizer, register_tokenizer
 
 CJK = r"\p{Han}\p{Hiragana}\p{Katakana}\x{3000}-\x{303F}\x{FF00}-\x{FFEF}"
+# A private-use character stands in for the text "[UNK]" while punctuation is split off.
+UNK_STAND_IN = "\ue000"
 # Punctuation, symbols (emoji are \p{So}) and CJK characters each become their own token.
-SPLIT_PATTERN = r"([\p{P}\p{S}" + CJK + "])"
+SPLIT_PATTERN = r"([\p{P}\p{S}\x{E000}" + CJK + "])"
 
 
 def split_words(texts, lowercase=False):
     """tf.string (batch,) -> RaggedTensor of words (batch, None)."""
+    texts = tf.strings.regex_replace(texts, r"\[UNK\]", UNK_STAND_IN)
     if lowercase:
         texts = tf.strings.lower(texts, encoding="utf-8")
-    return tf.strings.split(tf.strings.regex_replace(texts, SPLIT_PATTERN, r" \1 "))
+    words = tf.strings.split(tf.strings.regex_replace(texts, SPLIT_PATTERN, r" \1 "))
+    return tf.ragged.map_flat_values(tf.strings.regex_replace, words, UNK_STAND_IN, UNK)
 
 
 def join_words(words):

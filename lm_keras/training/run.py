@@ -9,7 +9,7 @@ from lm_keras.data import NAMED_CORPORA, encode_documents, load_corpus, load_def
 from lm_keras.evaluation import evaluate_language_model
 from lm_keras.generation import Generator
 from lm_keras.models import build_model
-from lm_keras.runs import METRICS_FILE, Run, write_run
+from lm_keras.runs import Run, write_run
 from lm_keras.tokenizers import create_tokenizer
 from lm_keras.training.fit import compile_language_model, fit_language_model
 from lm_keras.utils.atomic import atomic_directory
@@ -75,9 +75,8 @@ def train_run(config, out=None, overwrite=False, corpus=None, callbacks=(), verb
     compile_language_model(model, config.train.learning_rate, config.train.clip_norm)
 
     with atomic_directory(out, overwrite=overwrite) if out else _no_directory() as directory:
-        logger = [keras.callbacks.CSVLogger(str(Path(directory) / METRICS_FILE))] if directory else []
         history = fit_language_model(model, ids["train"], ids["validation"], config.train,
-                                     callbacks=[*logger, *callbacks], verbose=verbose)
+                                     callbacks=callbacks, verbose=verbose)
         evaluation = evaluate_language_model(model, ids["validation"], config.train.context_length,
                                              config.train.batch_size, chars["validation"])
         notice(f"Validation: loss {evaluation['loss']:.4f} nats/token, perplexity "

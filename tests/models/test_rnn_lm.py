@@ -74,3 +74,12 @@ def test_dropout_only_in_training():
     model, ids = _model("lstm"), _ids()
     np.testing.assert_array_equal(model(ids, training=False), model(ids, training=False))
     assert not np.allclose(model(ids, training=True), model(ids, training=False))
+
+
+def test_left_padding_is_realigned_to_the_right_padding_cudnn_accepts():
+    from lm_keras.models.rnn_lm import left_to_right_padding
+
+    ids = np.array([[0, 0, 5, 6], [7, 8, 9, 10], [0, 0, 0, 4]], np.int32)
+    moved, mask = left_to_right_padding(ids, ids != 0)
+    np.testing.assert_array_equal(np.where(mask, moved, 0), [[5, 6, 0, 0], [7, 8, 9, 10], [4, 0, 0, 0]])
+    np.testing.assert_array_equal(mask, [[1, 1, 0, 0], [1, 1, 1, 1], [1, 0, 0, 0]])

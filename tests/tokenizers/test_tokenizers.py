@@ -108,3 +108,22 @@ def test_encode_and_decode_run_inside_tf_function():
         return tokenizer.decode(tokenizer.encode(texts))
 
     assert [t.decode() for t in round_trip(tf.constant(["hello", "world!"])).numpy()] == ["hello", "world\ufffd"]
+
+
+@pytest.mark.parametrize("size", [300, 1000, 4000])
+def test_subword_vocabulary_size_is_an_upper_bound(size, shakespeare, tang_poems):
+    for texts in (shakespeare.text[:100_000], tang_poems.documents[:1500]):
+        tokenizer = SubwordTokenizer.train(texts, max_vocabulary_size=size)
+        assert tokenizer.vocabulary_size <= size
+        if size <= 1000:  # these slices have enough distinct pieces to fill a small vocabulary
+            assert tokenizer.vocabulary_size >= size - 50
+        # continuations of characters that are always words of their own would be dead ids
+        assert "##，" not in tokenizer.vocabulary and "##春" not in tokenizer.vocabulary
+
+
+@pytest.mark.parametrize("kind", ["word", "subword"])
+def test_unknown_words_survive_a_decode_encode_round_trip(kind):
+    tokenizer = create_tokenizer(kind, ["hello world, hello there."])
+    ids = tokenizer.encode_to_numpy("hello zyzzyva! [UNK] foo[UNK]bar")
+    assert tokenizer.unk_id in ids
+    np.testing.assert_array_equal(tokenizer.encode_to_numpy(tokenizer.decode_to_str(ids)), ids)
