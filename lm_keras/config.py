@@ -15,6 +15,9 @@ from lm_keras.errors import ConfigError
 RNN_CELLS = ("lstm", "gru", "simple_rnn")
 TOKENIZER_KINDS = ("char", "word", "subword")
 SAMPLING_MODES = ("random", "sequential")
+POSITION_ENCODINGS = ("learned", "sinusoidal", "rotary")
+OPTIMIZERS = ("adam", "adamw")
+SCHEDULES = ("constant", "cosine", "linear")
 
 
 def _fail(obj, name, why):
@@ -86,6 +89,42 @@ class RNNConfig(_Config):
         _int_at_least(self, "hidden_dim", 1)
         _int_at_least(self, "num_layers", 1)
         _float_in(self, "dropout", 0.0, 1.0, high_open=True)
+
+
+@dataclass
+class TransformerConfig(_Config):
+    """GPT: token (+ position) embedding -> pre-LN decoder blocks x num_layers -> LayerNorm -> logits."""
+
+    vocabulary_size: int
+    context_length: int = 256
+    num_layers: int = 4
+    num_heads: int = 4
+    d_model: int = 128
+    mlp_ratio: int = 4
+    dropout: float = 0.0
+    position_encoding: str = "learned"
+    tie_weights: bool = True
+    use_bias: bool = True
+    layer_norm_epsilon: float = 1e-5
+
+    def __post_init__(self):
+        _int_at_least(self, "vocabulary_size", 2)
+        _int_at_least(self, "context_length", 1)
+        _int_at_least(self, "num_layers", 1)
+        _int_at_least(self, "num_heads", 1)
+        _int_at_least(self, "d_model", 1)
+        if self.d_model % self.num_heads:
+            _fail(self, "d_model", f"must be divisible by num_heads = {self.num_heads}")
+        _int_at_least(self, "mlp_ratio", 1)
+        _float_in(self, "dropout", 0.0, 1.0, high_open=True)
+        _choice(self, "position_encoding", POSITION_ENCODINGS)
+        if self.position_encoding == "rotary" and (self.d_model // self.num_heads) % 2:
+            _fail(self, "position_encoding", f"rotary needs an even head size, but d_model / num_heads = "
+                                             f"{self.d_model // self.num_heads}")
+        for name in ("tie_weights", "use_bias"):
+            if not isinstance(getattr(self, name), bool):
+                _fail(self, name, "must be True or False")
+        _float_in(self, "layer_norm_epsilon", 0.0, 1.0, low_open=True)
 
 
 @dataclass

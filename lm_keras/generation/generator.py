@@ -2,7 +2,10 @@
 
 The decode loop is a `tf.function` (optionally XLA-compiled) over the model's
 `step(token_ids, cache)`; it never re-reads the prefix. Prompts of different lengths
-are left-padded so that every row's last prompt token sits in the same column.
+are left-padded so that every row's last prompt token sits in the same column; the
+model's `prefill` takes the padding mask (the Transformer starts each row at position
+0 and never attends to padding, the RNN carries its state over it).
+Decoding samples (greedy, temperature, top-k, top-p) or runs beam search (`num_beams`).
 """
 
 import random
@@ -11,6 +14,8 @@ import warnings
 import numpy as np
 import tensorflow as tf
 
+from lm_keras.generation.beam_search import beam_search
+from lm_keras.generation.naive import naive_generate_ids
 from lm_keras.generation.samplers import check_sampling_args, sample_next_token
 
 
@@ -36,6 +41,11 @@ class Generator:
         banned[[tokenizer.pad_id, tokenizer.bos_id]] = -np.inf
         self._banned = tf.constant(banned)
         self._decode = tf.function(self._decode_loop, jit_compile=jit_compile, reduce_retracing=True)
+        self._beam = tf.function(self._beam_loop, jit_compile=jit_compile, reduce_retracing=True)
+
+    def _beam_loop(self, logits, cache, max_new_tokens, num_beams, stop_id, length_penalty):
+        return beam_search(self.model.step, logits, cache, num_beams, max_new_tokens, stop_id, length_penalty,
+                           self._banned, pad_id=self.tokenizer.pad_id)
 
     def _decode_loop(self, logits, cache, max_new_tokens, seed, temperature, top_k, top_p, stop_id):
         """logits (batch, vocab) of the last prompt position -> new ids (batch, max_new_tokens).
@@ -57,54 +67,87 @@ class Generator:
             logits, cache = self.model.step(next_ids, cache)
         return tf.transpose(tokens)
 
-    def prompt_ids(self, prompts):
-        """Prompts -> list of id lists; empty prompts start from [BOS], long ones are cropped."""
+    def _encode(self, prompts):
+        """Prompts -> full id lists; an empty prompt is [BOS]."""
         encoded = self.tokenizer.encode(tf.constant(prompts, tf.string)).to_list()
+        return [ids or [self.tokenizer.bos_id] for ids in encoded]
+
+    def _crop(self, rows):
+        """Crop id lists longer than the model's context from the left, with a warning."""
         limit = getattr(self.model, "context_length", None)
-        rows = []
-        for prompt, ids in zip(prompts, encoded):
-            ids = ids or [self.tokenizer.bos_id]
+        cropped = []
+        for ids in rows:
             if limit and len(ids) > limit:
                 warnings.warn(f"Prompt of {len(ids)} tokens cropped to the last {limit} (the context length).")
                 ids = ids[-limit:]
-            rows.append(ids)
-        return rows
+            cropped.append(ids)
+        return cropped
+
+    def prompt_ids(self, prompts):
+        """Prompts -> list of id lists; empty prompts start from [BOS], long ones are cropped."""
+        return self._crop(self._encode(prompts))
 
     def generate_ids(self, prompt_rows, max_new_tokens=100, temperature=1.0, top_k=0, top_p=1.0,
-                     seed=None, stop_at_eos=True):
-        """Token-level generation: list of prompt id lists -> list of new id lists (EOS excluded)."""
+                     seed=None, stop_at_eos=True, num_beams=None, length_penalty=1.0, use_cache=True):
+        """Token-level generation: list of prompt id lists -> list of new id lists (EOS excluded).
+
+        `num_beams` (an int >= 1) switches from sampling to beam search (temperature,
+        top-k and top-p are then ignored). `use_cache=False` runs the naive loop that
+        re-reads the whole sequence for every token (for checks and timing only).
+        """
         check_sampling_args(temperature, top_k, top_p, max_new_tokens)
+        if num_beams is not None and not 1 <= num_beams <= self.tokenizer.vocabulary_size - 2:
+            raise ValueError(f"num_beams={num_beams} is invalid: must be an integer in "
+                             f"[1, {self.tokenizer.vocabulary_size - 2}] (the vocabulary without [PAD] and [BOS])")
         if max_new_tokens == 0:
             return [[] for _ in prompt_rows]
         seed = random.SystemRandom().randrange(2**31 - 1) if seed is None else int(seed)
+        stop_id = self.tokenizer.eos_id if stop_at_eos else -1
+        if not use_cache:
+            if num_beams is not None:
+                raise ValueError("Beam search needs the cache (use_cache=True).")
+            new = np.concatenate([
+                naive_generate_ids(self.model, [row], max_new_tokens, temperature, top_k, top_p, seed,
+                                   self._banned.numpy(), stop_id) for row in prompt_rows])
+            return _cut_at_stop(new, stop_id)
         width = max(len(r) for r in prompt_rows)
         padded = np.zeros((len(prompt_rows), width), np.int32)
         for i, row in enumerate(prompt_rows):
             padded[i, width - len(row):] = row
         mask = np.arange(width)[None, :] >= (width - np.array([len(r) for r in prompt_rows]))[:, None]
         logits, cache = self._prefill(tf.constant(padded), tf.constant(mask))
-        stop_id = self.tokenizer.eos_id if stop_at_eos else -1
         # XLA needs the output length at compile time; a plain graph takes it as a tensor.
         length = int(max_new_tokens) if self.jit_compile else tf.constant(int(max_new_tokens))
-        new = self._decode(logits, cache, length, tf.constant(seed, tf.int32),
-                           tf.constant(float(temperature)), tf.constant(int(top_k)),
-                           tf.constant(float(top_p)), tf.constant(stop_id)).numpy()
-        out = []
-        for row in new.tolist():
-            out.append(row[: row.index(stop_id)] if stop_id in row else row)
-        return out
+        if num_beams is not None:
+            new = self._beam(logits, cache, length, int(num_beams), tf.constant(stop_id),
+                             tf.constant(float(length_penalty)))
+        else:
+            new = self._decode(logits, cache, length, tf.constant(seed, tf.int32),
+                               tf.constant(float(temperature)), tf.constant(int(top_k)),
+                               tf.constant(float(top_p)), tf.constant(stop_id))
+        return _cut_at_stop(new.numpy(), stop_id)
 
     def __call__(self, prompts, max_new_tokens=100, temperature=1.0, top_k=0, top_p=1.0, seed=None,
-                 stop_at_eos=True):
-        """Prompt(s) -> prompt + generated text (a str for a str, a list for a list)."""
+                 stop_at_eos=True, num_beams=None, length_penalty=1.0, use_cache=True):
+        """Prompt(s) -> prompt + generated text (a str for a str, a list for a list).
+
+        The whole prompt is returned even when the model only read its last
+        `context_length` tokens. See `generate_ids` for the other arguments.
+        """
         single = isinstance(prompts, str)
         prompts = [prompts] if single else list(prompts)
-        rows = self.prompt_ids(prompts)
-        new = self.generate_ids(rows, max_new_tokens, temperature, top_k, top_p, seed, stop_at_eos)
-        texts = [self.tokenizer.decode_to_str(r + n) for r, n in zip(rows, new)]
+        full = self._encode(prompts)
+        new = self.generate_ids(self._crop(full), max_new_tokens, temperature, top_k, top_p, seed, stop_at_eos, num_beams,
+                                length_penalty, use_cache)
+        texts = [self.tokenizer.decode_to_str(r + n) for r, n in zip(full, new)]
         return texts[0] if single else texts
 
     generate = __call__
+
+
+def _cut_at_stop(new, stop_id):
+    """(batch, n) ids -> list of id lists, each ending before its first `stop_id`."""
+    return [row[: row.index(stop_id)] if stop_id in row else row for row in new.tolist()]
 
 
 def generate(model, tokenizer, prompts, **kwargs):

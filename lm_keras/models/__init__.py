@@ -1,15 +1,17 @@
 """Language models. Each answers `call`, `step`/`prefill` (with a cache) and `score`."""
 
+from lm_keras.models.base import LanguageModel
 from lm_keras.models.rnn_lm import RNNLanguageModel
+from lm_keras.models.transformer_lm import TransformerLanguageModel
 
-MODEL_TYPES = {"rnn": RNNLanguageModel}
+MODEL_TYPES = {"rnn": RNNLanguageModel, "transformer": TransformerLanguageModel}
 
 
 def build_model(model_type, **config):
-    """Build a model of `model_type` ("rnn") from its config fields."""
+    """Build a model of `model_type` ("rnn" or "transformer") from its config fields."""
     if model_type not in MODEL_TYPES:
         raise ValueError(f"model_type={model_type!r} is invalid: must be one of {sorted(MODEL_TYPES)}")
     return MODEL_TYPES[model_type](**config)
 
 
-__all__ = ["MODEL_TYPES", "RNNLanguageModel", "build_model"]
+__all__ = ["MODEL_TYPES", "LanguageModel", "RNNLanguageModel", "TransformerLanguageModel", "build_model"]

@@ -15,6 +15,7 @@ import keras
 from keras import ops
 
 from lm_keras.config import RNNConfig
+from lm_keras.models.base import LanguageModel
 
 def left_to_right_padding(token_ids, padding_mask):
     """Move each row's real tokens to the front: left-padded (batch, time) -> right-padded."""
@@ -29,7 +30,7 @@ _LAYERS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU, "simple_rnn": ker
 
 
 @keras.saving.register_keras_serializable(package="lm_keras")
-class RNNLanguageModel(keras.Model):
+class RNNLanguageModel(LanguageModel):
     """Args: see `lm_keras.config.RNNConfig` (validated on construction)."""
 
     def __init__(self, vocabulary_size, cell_type="lstm", embedding_dim=64, hidden_dim=256,
@@ -105,16 +106,6 @@ class RNNLanguageModel(keras.Model):
             new_state = new_state if isinstance(new_state, (list, tuple)) else [new_state]
             new_cache.append(tuple(new_state))
         return self.output_projection(x), tuple(new_cache)
-
-    def score(self, token_ids):
-        """Log-likelihood of each token given the ones before it.
-
-        token_ids (batch, time) -> (batch, time - 1) float32: log p(x_t | x_<t) for t >= 1.
-        """
-        logits = ops.cast(self(token_ids[:, :-1], training=False), "float32")
-        log_probs = ops.log_softmax(logits, axis=-1)
-        targets = ops.expand_dims(ops.cast(token_ids[:, 1:], "int32"), -1)
-        return ops.squeeze(ops.take_along_axis(log_probs, targets, axis=-1), -1)
 
     def get_config(self):
         return {**super().get_config(), **self.config.to_dict()}

@@ -7,16 +7,7 @@ from lm_keras.generation import Generator, sample_next_token, top_k_filter, top_
 from lm_keras.models import RNNLanguageModel
 from lm_keras.tokenizers import CharTokenizer
 
-TEXT = "the quick brown fox jumps over the lazy dog. " * 3
-
-
-@pytest.fixture(scope="module")
-def generator():
-    tokenizer = CharTokenizer.train(TEXT)
-    keras.utils.set_random_seed(0)
-    model = RNNLanguageModel(tokenizer.vocabulary_size, embedding_dim=8, hidden_dim=32)
-    model(np.zeros((1, 1), np.int32))
-    return Generator(model, tokenizer)
+TEXT = "the quick brown fox jumps over the lazy dog. " * 3  # as in conftest.py
 
 
 def _logits(seed=0, batch=4, vocab=50):
@@ -73,8 +64,9 @@ def test_same_seed_same_text_and_different_seeds_differ(generator):
 
 def test_a_batch_of_prompts_equals_the_prompts_one_at_a_time(generator):
     prompts = ["the quick brown", "a", "lazy dog. the"]
-    batch = generator(prompts, max_new_tokens=20, temperature=0.0)
-    single = [generator(p, max_new_tokens=20, temperature=0.0) for p in prompts]
+    # within the Transformer's context of 24 (beyond it, every row of a batch slides its window at the same step)
+    batch = generator(prompts, max_new_tokens=9, temperature=0.0)
+    single = [generator(p, max_new_tokens=9, temperature=0.0) for p in prompts]
     assert batch == single
 
 
@@ -88,18 +80,19 @@ def test_empty_and_unknown_prompts_still_generate(generator):
     assert text.startswith("\ufffd\ufffd\ufffd") and len(text) == 8
 
 
-def test_generation_stops_at_the_end_token(generator):
-    tokenizer = generator.tokenizer
+def test_generation_stops_at_the_end_token():
+    tokenizer = CharTokenizer.train(TEXT)
     # Bias the output layer so that [EOS] is the most likely next token everywhere.
-    model = RNNLanguageModel.from_config(generator.model.get_config())
+    keras.utils.set_random_seed(0)
+    model = RNNLanguageModel(tokenizer.vocabulary_size, embedding_dim=8, hidden_dim=32)
     model(np.zeros((1, 1), np.int32))
-    model.set_weights(generator.model.get_weights())
     bias = model.output_projection.bias
     bias.assign(bias.numpy() + 100.0 * (np.arange(bias.shape[0]) == tokenizer.eos_id))
     stopping = Generator(model, tokenizer)
     assert stopping.generate_ids([[5, 6]], max_new_tokens=10, temperature=0.0) == [[]]
     assert stopping.generate_ids([[5, 6]], max_new_tokens=10, temperature=0.0, stop_at_eos=False) == [
         [tokenizer.eos_id] * 10]
+    assert stopping.generate_ids([[5, 6]], max_new_tokens=10, num_beams=3) == [[]]
 
 
 @pytest.mark.parametrize("kwargs,field", [
