@@ -11,9 +11,6 @@ the median step time after `--warmup` steps, and tokens/s = batch * context / me
 import argparse
 import json
 import os
-import platform
-import statistics
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -25,25 +22,7 @@ from lm_keras.models import RNNLanguageModel  # noqa: E402
 from lm_keras.tokenizers import CharTokenizer  # noqa: E402
 from lm_keras.training import compile_language_model  # noqa: E402
 from lm_keras.data import lm_dataset  # noqa: E402
-
-
-class StepTimer(keras.callbacks.Callback):
-    def __init__(self):
-        super().__init__()
-        self.times = []
-
-    def on_train_batch_begin(self, batch, logs=None):
-        self._start = time.perf_counter()
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.times.append(time.perf_counter() - self._start)
-
-
-def device_name():
-    gpus = tf.config.list_physical_devices("GPU")
-    if gpus:
-        return tf.config.experimental.get_device_details(gpus[0]).get("device_name", "GPU")
-    return f"CPU ({os.cpu_count()} cores, {platform.processor() or platform.machine()})"
+from common import StepTimer, device_name  # noqa: E402
 
 
 def measure(cell, jit, args, ids, vocab):
@@ -55,7 +34,7 @@ def measure(cell, jit, args, ids, vocab):
     timer = StepTimer()
     history = model.fit(data, steps_per_epoch=args.warmup + args.steps, epochs=1, callbacks=[timer],
                         shuffle=False, verbose=0)
-    median = statistics.median(timer.times[args.warmup:])
+    median = timer.median(args.warmup)
     return {
         "model": f"char {cell} x{args.layers}", "embedding": args.embedding_dim, "hidden": args.hidden_dim,
         "batch": args.batch_size, "context": args.context, "xla": jit,

@@ -10,11 +10,20 @@ import re
 import sys
 from pathlib import Path
 
-from lm_keras.config import RNN_CELLS, SAMPLING_MODES, TOKENIZER_KINDS
+from lm_keras.config import OPTIMIZERS, POSITION_ENCODINGS, RNN_CELLS, SAMPLING_MODES, SCHEDULES, TOKENIZER_KINDS
+
+# Defaults that depend on the model family (nanoGPT's for the Transformer).
+FAMILY_DEFAULTS = {
+    "rnn": dict(learning_rate=2e-3, optimizer="adam", weight_decay=0.0, schedule="constant", warmup_steps=0,
+                beta_2=0.999, jit_compile=False),
+    "transformer": dict(learning_rate=1e-3, optimizer="adamw", weight_decay=0.1, schedule="cosine",
+                        warmup_steps=100, beta_2=0.99, jit_compile=True),
+}
 
 EXAMPLES = """examples:
   python -m lm_keras train --corpus tiny_shakespeare --steps 2000 --out saved_models/shakespeare
   python -m lm_keras train --corpus tang_poems --tokenizer char --model gru --hidden-dim 512
+  python -m lm_keras train --model transformer --layers 4 --heads 4 --d-model 128 --context 64
   python -m lm_keras train --corpus notes/*.txt --tokenizer word --epochs 5
   python -m lm_keras generate saved_models/shakespeare --prompt "ROMEO:" --temperature 0.8
   python -m lm_keras evaluate saved_models/shakespeare --split validation
@@ -42,11 +51,20 @@ def _train_parser(sub):
     tok.add_argument("--min-frequency", type=int, default=1, help="drop rarer tokens")
     tok.add_argument("--lowercase", action="store_true", help="lower-case text (word and subword)")
     model = p.add_argument_group("model")
-    model.add_argument("--model", choices=RNN_CELLS, default="lstm", help="recurrent cell")
-    model.add_argument("--layers", type=int, default=1, help="stacked recurrent layers")
-    model.add_argument("--embedding-dim", type=int, default=64, help="token embedding size")
-    model.add_argument("--hidden-dim", type=int, default=256, help="recurrent state size")
-    model.add_argument("--dropout", type=float, default=0.0, help="dropout after each recurrent layer")
+    model.add_argument("--model", choices=(*RNN_CELLS, "transformer"), default="lstm",
+                       help="recurrent cell, or a GPT-style Transformer")
+    model.add_argument("--layers", type=int, help="stacked recurrent layers or decoder blocks "
+                                                  "(default: 1 RNN layer, 4 Transformer blocks)")
+    model.add_argument("--dropout", type=float, default=0.0, help="dropout rate")
+    model.add_argument("--embedding-dim", type=int, default=64, help="RNN: token embedding size")
+    model.add_argument("--hidden-dim", type=int, default=256, help="RNN: recurrent state size")
+    model.add_argument("--d-model", type=int, default=128, help="Transformer: width of the residual stream")
+    model.add_argument("--heads", type=int, default=4, help="Transformer: attention heads")
+    model.add_argument("--position-encoding", choices=POSITION_ENCODINGS, default="learned",
+                       help="Transformer: how positions are encoded")
+    model.add_argument("--no-tie-weights", action="store_true",
+                       help="Transformer: separate output matrix instead of the token embedding")
+    model.add_argument("--no-bias", action="store_true", help="Transformer: no biases in Dense and LayerNorm")
     train = p.add_argument_group("training")
     train.add_argument("--context", type=int, default=100, help="tokens per training window")
     train.add_argument("--batch-size", type=int, default=64, help="windows per step")
@@ -54,8 +72,17 @@ def _train_parser(sub):
     train.add_argument("--epochs", type=int, help="full passes over the training text (instead of --steps)")
     train.add_argument("--eval-interval", type=int, default=200, help="steps between validations")
     train.add_argument("--eval-batches", type=int, default=20, help="batches per validation")
-    train.add_argument("--learning-rate", type=float, default=2e-3, help="Adam learning rate")
+    train.add_argument("--learning-rate", type=float, help="peak learning rate (default: RNN 2e-3, Transformer 1e-3)")
     train.add_argument("--clip-norm", type=float, default=1.0, help="clip the global gradient norm")
+    train.add_argument("--optimizer", choices=OPTIMIZERS, help="default: RNN adam, Transformer adamw")
+    train.add_argument("--weight-decay", type=float, help="AdamW decay, not on norms/biases/embeddings "
+                                                          "(default: 0.1 with adamw)")
+    train.add_argument("--schedule", choices=SCHEDULES, help="learning-rate decay after warm-up "
+                                                             "(default: RNN constant, Transformer cosine)")
+    train.add_argument("--warmup-steps", type=int, help="linear warm-up steps (default: RNN 0, Transformer 100)")
+    train.add_argument("--beta-2", type=float, help="Adam second-moment decay (default: RNN 0.999, Transformer 0.99)")
+    train.add_argument("--jit-compile", choices=("on", "off"),
+                       help="compile the train step with XLA (default: RNN off, Transformer on)")
     train.add_argument("--sampling", choices=SAMPLING_MODES, default="random",
                        help="random window offsets (nanoGPT) or sequential non-overlapping windows")
     train.add_argument("--seed", type=int, default=0, help="seed for splits, shuffling, init and samples")
@@ -73,6 +100,10 @@ def _sampling_args(p):
     p.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling mass in (0, 1] (1: all)")
     p.add_argument("--seed", type=int, help="same seed, same text (default: random)")
     p.add_argument("--no-stop", action="store_true", help="do not stop at the end-of-document token")
+    p.add_argument("--beams", type=int, help="beam search with this many beams instead of sampling")
+    p.add_argument("--length-penalty", type=float, default=1.0,
+                   help="beam search: rank finished beams by score / length^penalty")
+    p.add_argument("--jit-compile", action="store_true", help="compile the decode loop with XLA")
 
 
 def build_parser():
@@ -107,20 +138,35 @@ def cmd_train(args):
     from lm_keras.config import RunConfig, TokenizerConfig, TrainConfig
     from lm_keras.training import train_run
 
+    family = "transformer" if args.model == "transformer" else "rnn"
+    if family == "transformer":
+        model = {"num_layers": args.layers or 4, "num_heads": args.heads, "d_model": args.d_model,
+                 "dropout": args.dropout, "position_encoding": args.position_encoding,
+                 "tie_weights": not args.no_tie_weights, "use_bias": not args.no_bias}
+    else:
+        model = {"cell_type": args.model, "embedding_dim": args.embedding_dim, "hidden_dim": args.hidden_dim,
+                 "num_layers": args.layers or 1, "dropout": args.dropout}
+    if args.jit_compile is not None:
+        args.jit_compile = args.jit_compile == "on"
+    optimisation = {name: getattr(args, name) if getattr(args, name) is not None else default
+                    for name, default in FAMILY_DEFAULTS[family].items()}
+    if optimisation["optimizer"] == "adam" and args.weight_decay is None:
+        optimisation["weight_decay"] = 0.0
     config = RunConfig(
         corpus=args.corpus,
         column=args.column,
         tokenizer=TokenizerConfig(args.tokenizer, args.vocab_size, args.min_frequency, args.lowercase),
-        model={"cell_type": args.model, "embedding_dim": args.embedding_dim, "hidden_dim": args.hidden_dim,
-               "num_layers": args.layers, "dropout": args.dropout},
+        model=model,
+        model_type=family,
         train=TrainConfig(context_length=args.context, batch_size=args.batch_size, steps=args.steps,
                           epochs=args.epochs, eval_interval=args.eval_interval, eval_batches=args.eval_batches,
-                          learning_rate=args.learning_rate, clip_norm=args.clip_norm, sampling=args.sampling,
-                          validation_fraction=args.validation_fraction, test_fraction=args.test_fraction,
-                          seed=args.seed))
+                          clip_norm=args.clip_norm,
+                          sampling=args.sampling, validation_fraction=args.validation_fraction,
+                          test_fraction=args.test_fraction, seed=args.seed, **optimisation))
     from lm_keras.models import build_model
+    from lm_keras.training.run import model_options
 
-    build_model("rnn", vocabulary_size=2, **config.model)  # validate model fields before loading data
+    build_model(family, vocabulary_size=2, **model_options(config))  # validate model fields before loading data
     out = args.out
     if out is None:
         from lm_keras.utils.paths import saved_models_dir
@@ -138,8 +184,10 @@ def cmd_generate(args):
 
     run = load_run(args.run)
     prompts = args.prompt or [""]
-    texts = run.generator()(prompts, max_new_tokens=args.max_new_tokens, temperature=args.temperature,
-                            top_k=args.top_k, top_p=args.top_p, seed=args.seed, stop_at_eos=not args.no_stop)
+    texts = run.generator(jit_compile=args.jit_compile)(
+        prompts, max_new_tokens=args.max_new_tokens, temperature=args.temperature, top_k=args.top_k,
+        top_p=args.top_p, seed=args.seed, stop_at_eos=not args.no_stop, num_beams=args.beams,
+        length_penalty=args.length_penalty)
     print("\n\n---\n\n".join(texts))
     return 0
 

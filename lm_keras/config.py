@@ -154,6 +154,12 @@ class TrainConfig(_Config):
     `"sequential"` the training split is cut into non-overlapping windows, shuffled.
     Setting `epochs` instead trains that many full passes over the sequential windows
     (and validates after each pass); `steps` and `eval_interval` are then ignored.
+
+    Optimisation: `optimizer` "adam" or "adamw" (decoupled `weight_decay`, never applied
+    to LayerNorm, biases or embeddings); the learning rate rises linearly from 0 over
+    `warmup_steps`, then follows `schedule` ("constant", "cosine" or "linear" decay to
+    `min_learning_rate`, default learning_rate / 10) until the last step; `clip_norm`
+    clips the global gradient norm; `jit_compile` compiles the train step with XLA.
     """
 
     context_length: int = 100
@@ -164,6 +170,13 @@ class TrainConfig(_Config):
     eval_batches: int = 20
     learning_rate: float = 2e-3
     clip_norm: float | None = 1.0
+    optimizer: str = "adam"
+    weight_decay: float = 0.0
+    beta_2: float = 0.999
+    schedule: str = "constant"
+    warmup_steps: int = 0
+    min_learning_rate: float | None = None
+    jit_compile: bool = False
     sampling: str = "random"
     validation_fraction: float = 0.1
     test_fraction: float = 0.0
@@ -179,6 +192,17 @@ class TrainConfig(_Config):
         _float_in(self, "learning_rate", 0.0, 10.0, low_open=True)
         if self.clip_norm is not None:
             _float_in(self, "clip_norm", 0.0, float("inf"), low_open=True)
+        _choice(self, "optimizer", OPTIMIZERS)
+        _float_in(self, "weight_decay", 0.0, 10.0)
+        if self.weight_decay > 0 and self.optimizer == "adam":
+            _fail(self, "weight_decay", "needs optimizer='adamw' (Adam has no decoupled weight decay)")
+        _float_in(self, "beta_2", 0.0, 1.0, low_open=True, high_open=True)
+        _choice(self, "schedule", SCHEDULES)
+        _int_at_least(self, "warmup_steps", 0)
+        if self.min_learning_rate is not None:
+            _float_in(self, "min_learning_rate", 0.0, self.learning_rate)
+        if not isinstance(self.jit_compile, bool):
+            _fail(self, "jit_compile", "must be True or False")
         _choice(self, "sampling", SAMPLING_MODES)
         _float_in(self, "validation_fraction", 0.0, 0.5, low_open=True)
         _float_in(self, "test_fraction", 0.0, 0.5)

@@ -80,6 +80,8 @@ def load_run(path):
         tokenizer = load_tokenizer(path)
     except (ValueError, KeyError, TypeError) as e:
         raise ModelLoadError(f"{path}: cannot read config.json or tokenizer.json ({e}).") from e
+    import lm_keras.training  # noqa: F401  (registers the learning-rate schedules of compiled models)
+
     try:
         model = keras.saving.load_model(path / MODEL_FILE)
     except (zipfile.BadZipFile, ValueError, OSError, KeyError, TypeError) as e:

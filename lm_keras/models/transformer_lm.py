@@ -88,11 +88,11 @@ class TransformerLanguageModel(LanguageModel):
         return self.embedding_dropout(x, training=training)
 
     def _logits(self, x):
-        """(b, t, d_model) -> (b, t, vocabulary_size)"""
+        """(b, t, d_model) -> (b, t, vocabulary_size), float32 also under mixed precision."""
         x = self.final_norm(x)
         if self.output_projection is not None:
-            return self.output_projection(x)
-        return ops.matmul(x, ops.transpose(ops.cast(self.token_embedding.embeddings, x.dtype)))
+            return ops.cast(self.output_projection(x), "float32")
+        return ops.cast(ops.matmul(x, ops.transpose(ops.cast(self.token_embedding.embeddings, x.dtype))), "float32")
 
     def _check_length(self, time):
         if isinstance(time, int) and time > self.context_length:

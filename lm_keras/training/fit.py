@@ -1,27 +1,43 @@
 """Compile and fit a language model with Keras `fit()` and standard callbacks."""
 
+import dataclasses
 import math
 
 import keras
 import numpy as np
 
+from lm_keras.config import TrainConfig
+
 from lm_keras.data.pipeline import check_length, lm_dataset, window_starts
 from lm_keras.errors import TrainingError
 from lm_keras.evaluation.metrics import Perplexity
+from lm_keras.training.optimizers import build_optimizer
 
 
-def compile_language_model(model, learning_rate=2e-3, clip_norm=1.0, jit_compile=False):
-    """Adam, `sparse_categorical_crossentropy(from_logits=True)` and a perplexity metric.
+def compile_language_model(model, config=None, total_steps=None, **overrides):
+    """Compile with the optimizer of a `TrainConfig`, cross-entropy on logits and perplexity.
 
-    `clip_norm` clips the global gradient norm (RNNs need it against exploding gradients).
+    Args:
+        config: a `TrainConfig` (default `TrainConfig()`: Adam, lr 2e-3, clip norm 1).
+        total_steps: steps the schedule decays over (default: `config.steps`).
+        overrides: `TrainConfig` fields to change, e.g. `learning_rate=1e-3, optimizer="adamw"`.
     """
+    config = dataclasses.replace(config or TrainConfig(), **overrides)
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate, global_clipnorm=clip_norm),
+        optimizer=build_optimizer(model, config, total_steps or config.steps),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=[Perplexity()],
-        jit_compile=jit_compile,
+        jit_compile=config.jit_compile,
     )
     return model
+
+
+def planned_epochs(config, num_train_tokens):
+    """(Keras epochs, steps per epoch) for a `TrainConfig` and a training split of that many tokens."""
+    if config.epochs:
+        windows = len(window_starts(num_train_tokens, config.context_length))
+        return config.epochs, max(1, windows // config.batch_size)
+    return math.ceil(config.steps / config.eval_interval), config.eval_interval
 
 
 def training_datasets(train_ids, validation_ids, config):
@@ -48,12 +64,7 @@ def fit_language_model(model, train_ids, validation_ids, config, callbacks=(), v
     """
     keras.utils.set_random_seed(config.seed)
     train, validation = training_datasets(train_ids, validation_ids, config)
-    if config.epochs:
-        epochs = config.epochs
-        steps_per_epoch = max(1, len(window_starts(len(train_ids), config.context_length)) // config.batch_size)
-    else:
-        epochs = math.ceil(config.steps / config.eval_interval)
-        steps_per_epoch = config.eval_interval
+    epochs, steps_per_epoch = planned_epochs(config, len(train_ids))
     history = model.fit(
         train,
         validation_data=validation,

@@ -12,7 +12,8 @@ from lm_keras.generation import Generator
 from lm_keras.models import build_model
 from lm_keras.runs import Run, write_run
 from lm_keras.tokenizers import create_tokenizer
-from lm_keras.training.fit import compile_language_model, fit_language_model
+from lm_keras.errors import ConfigError
+from lm_keras.training.fit import compile_language_model, fit_language_model, planned_epochs
 from lm_keras.utils.atomic import atomic_directory
 
 DEFAULT = "default"
@@ -32,6 +33,17 @@ def prepare_data(corpus, config):
     # Line-level documents end in [EOS], which stands for the newline of the text.
     chars = {name: sum(len(d) + corpus.line_level for d in docs) for name, docs in splits.items()}
     return tokenizer, splits, ids, chars
+
+
+def model_options(config):
+    """The model fields of a `RunConfig`; a Transformer's context defaults to the training windows'."""
+    options = dict(config.model)
+    if config.model_type == "transformer":
+        options.setdefault("context_length", config.train.context_length)
+        if options["context_length"] < config.train.context_length:
+            raise ConfigError(f"TransformerConfig.context_length = {options['context_length']} is invalid: must be "
+                              f">= TrainConfig.context_length = {config.train.context_length} (the training windows)")
+    return options
 
 
 def sample_prompts(corpus, validation_docs, count=2):
@@ -71,9 +83,11 @@ def train_run(config, out=None, overwrite=False, corpus=None, callbacks=(), verb
            f"{len(ids['validation']):,} tokens.")
 
     keras.utils.set_random_seed(config.train.seed)
-    model = build_model(config.model_type, vocabulary_size=tokenizer.vocabulary_size, **config.model)
+    model = build_model(config.model_type, vocabulary_size=tokenizer.vocabulary_size,
+                        **model_options(config))
     config.model = {k: v for k, v in model.config.to_dict().items() if k != "vocabulary_size"}
-    compile_language_model(model, config.train.learning_rate, config.train.clip_norm)
+    epochs, steps_per_epoch = planned_epochs(config.train, len(ids["train"]))
+    compile_language_model(model, config.train, total_steps=epochs * steps_per_epoch)
 
     with atomic_directory(out, overwrite=overwrite) if out else contextlib.nullcontext() as directory:
         history = fit_language_model(model, ids["train"], ids["validation"], config.train,

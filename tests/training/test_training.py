@@ -148,11 +148,31 @@ def test_cli_train_generate_evaluate(tmp_path):
     assert report["split"] == "validation" and report["loss"] < 0.5 and report["bits_per_character"] > 0
 
 
+def test_cli_trains_a_transformer_and_generates_with_beam_search(tmp_path):
+    corpus = tmp_path / "poems.txt"
+    corpus.write_text("床前明月光，疑是地上霜。舉頭望明月，低頭思故鄉。\n" * 300, encoding="utf-8")
+    out = tmp_path / "gpt"
+    result = _cli("train", "--corpus", corpus, "--model", "transformer", "--layers", 1, "--d-model", 32,
+                  "--heads", 2, "--context", 16, "--batch-size", 8, "--steps", 60, "--eval-interval", 30,
+                  "--warmup-steps", 5, "--learning-rate", 0.01, "--out", out, "--quiet")
+    assert result.returncode == 0, result.stderr
+    config = json.loads((out / "config.json").read_text())
+    assert config["model_type"] == "transformer" and config["model"]["context_length"] == 16
+    assert config["train"]["optimizer"] == "adamw" and config["train"]["jit_compile"] is True
+    result = _cli("generate", out, "--prompt", "床前", "--beams", 3, "--max-new-tokens", 10, "--jit-compile")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "床前明月光，疑是地上霜。"
+
+
 @pytest.mark.parametrize("args,message", [
     (["train", "--corpus", "missing.txt"], "Corpus not found"),
     (["train", "--hidden-dim", "0"], "RNNConfig.hidden_dim = 0 is invalid"),
     (["train", "--batch-size", "-2"], "TrainConfig.batch_size = -2 is invalid"),
     (["generate", "no/such/run"], "No run directory"),
+    (["train", "--model", "transformer", "--d-model", "30", "--heads", "4"],
+     "TransformerConfig.d_model = 30 is invalid: must be divisible by num_heads = 4"),
+    (["train", "--model", "transformer", "--optimizer", "adam", "--weight-decay", "0.1"],
+     "TrainConfig.weight_decay = 0.1 is invalid"),
 ])
 def test_cli_bad_input_is_one_clear_line(args, message):
     result = _cli(*args)
