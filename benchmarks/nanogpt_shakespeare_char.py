@@ -50,12 +50,12 @@ def model_flops_per_token(model, context):
     return 6 * model.count_params() + 12 * c.num_layers * c.d_model * context
 
 
-def run(name, jit, steps, ids, vocab, validation_chars):
+def run(name, jit, steps, ids, vocab, validation_chars, seed=1337):
     spec = CONFIGS[name]
     train = TrainConfig(context_length=spec["context"], batch_size=spec["batch"], steps=steps, eval_interval=250,
                         eval_batches=20, learning_rate=1e-3, optimizer="adamw", weight_decay=0.1, beta_2=0.99,
                         schedule="cosine", warmup_steps=100, min_learning_rate=1e-4, clip_norm=1.0,
-                        jit_compile=jit, seed=1337)
+                        jit_compile=jit, seed=seed)
     keras.utils.set_random_seed(train.seed)
     model = TransformerLanguageModel(vocab, context_length=spec["context"], use_bias=False, tie_weights=True,
                                      **spec["model"])
@@ -68,7 +68,7 @@ def run(name, jit, steps, ids, vocab, validation_chars):
     median = timer.median(WARMUP_STEPS_UNTIMED)
     tokens_per_step = spec["batch"] * spec["context"]
     return {
-        "config": name, "xla": jit, "params": model.count_params(), "steps": steps,
+        "config": name, "xla": jit, "seed": seed, "params": model.count_params(), "steps": steps,
         "ms_per_step": 1000 * median, "tokens_per_s": tokens_per_step / median, "wall_s": wall,
         "val_loss_every_250": [round(v, 4) for v in history.history["val_loss"]],
         "val_loss_full_split": full["loss"],
@@ -83,6 +83,7 @@ def main():
     parser.add_argument("--steps", type=int, help="override the number of steps (for a quick look)")
     parser.add_argument("--peak-tflops", type=float, default=989.0,
                         help="accelerator peak for the model FLOP utilisation (H100 SXM dense bf16: 989)")
+    parser.add_argument("--seed", type=int, default=1337, help="weights and batch order")
     parser.add_argument("--json", help="also write the results to this JSON file")
     args = parser.parse_args()
     name = "gpu" if args.gpu else "cpu"
@@ -95,7 +96,8 @@ def main():
     ids = {k: tokenizer.encode_to_numpy(v[0]) for k, v in splits.items() if v}
     steps = args.steps or CONFIGS[name]["steps"]
     jits = {"off": [False], "on": [True], "both": [False, True]}[args.jit]
-    rows = [run(name, jit, steps, ids, tokenizer.vocabulary_size, len(splits["validation"][0])) for jit in jits]
+    rows = [run(name, jit, steps, ids, tokenizer.vocabulary_size, len(splits["validation"][0]), args.seed)
+            for jit in jits]
 
     print(f"\nnanoGPT {name} config on {device_name()}; TensorFlow {tf.__version__}, Keras {keras.__version__}, "
           f"policy {keras.mixed_precision.global_policy().name}; {rows[0]['params']:,} parameters\n")
