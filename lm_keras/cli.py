@@ -27,6 +27,7 @@ EXAMPLES = """examples:
   python -m lm_keras train --corpus notes/*.txt --tokenizer word --epochs 5
   python -m lm_keras generate saved_models/shakespeare --prompt "ROMEO:" --temperature 0.8
   python -m lm_keras evaluate saved_models/shakespeare --split validation
+  python -m lm_keras export saved_models/shakespeare --out saved_models/shakespeare_export
 """
 
 
@@ -110,7 +111,7 @@ def build_parser():
     parser = argparse.ArgumentParser(
         prog="python -m lm_keras", description="Train, sample from and evaluate Keras language models.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{train,generate,evaluate}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{train,generate,evaluate,export}")
     _train_parser(sub)
 
     g = sub.add_parser("generate", help="generate text from a trained run",
@@ -131,6 +132,19 @@ def build_parser():
     e.add_argument("--batch-size", type=int, default=64)
     e.add_argument("--json", action="store_true", help="print the result as JSON")
     e.set_defaults(func=cmd_evaluate)
+
+    x = sub.add_parser("export", help="export a run as a SavedModel that serves strings",
+                       description="Export a run directory as a TensorFlow SavedModel with `generate` and "
+                                   "`score` signatures (tokenizer and decode loop inside; load it with "
+                                   "tf.saved_model.load, no lm_keras needed).",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    x.add_argument("run", help="run directory")
+    x.add_argument("--out", help="export directory (default: <run>_saved_model)")
+    x.add_argument("--overwrite", action="store_true", help="replace an existing export directory")
+    x.add_argument("--max-new-tokens-limit", type=int, default=1024,
+                   help="the most new tokens one generate call may ask for")
+    x.add_argument("--no-xla", action="store_true", help="do not XLA-compile the decode loop")
+    x.set_defaults(func=cmd_export)
     return parser
 
 
@@ -215,6 +229,17 @@ def cmd_evaluate(args):
     else:
         for key, value in result.items():
             print(f"{key:>20}: {value:.4f}" if isinstance(value, float) else f"{key:>20}: {value}")
+    return 0
+
+
+def cmd_export(args):
+    from lm_keras.export import export_run
+
+    out = args.out or f"{str(args.run).rstrip('/')}_saved_model"
+    path = export_run(args.run, out, overwrite=args.overwrite, max_new_tokens_limit=args.max_new_tokens_limit,
+                      jit_compile=not args.no_xla)
+    print(f"Exported to {path}\n  signatures: serving_default (prompt -> text), generate, score\n"
+          f"  try: saved_model_cli show --dir {path} --all")
     return 0
 
 

@@ -219,6 +219,7 @@ class RunConfig(_Config):
 
     corpus: str
     column: str | None = None  # text column of a table corpus
+    line_level: bool = False  # one document per line, encoded as [BOS] document [EOS]
     tokenizer: TokenizerConfig = field(default_factory=TokenizerConfig)
     model: dict = field(default_factory=dict)
     model_type: str = "rnn"

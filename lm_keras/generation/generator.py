@@ -47,14 +47,16 @@ class Generator:
         return beam_search(self.model.step, logits, cache, num_beams, max_new_tokens, stop_id, length_penalty,
                            self._banned, pad_id=self.tokenizer.pad_id)
 
-    def _decode_loop(self, logits, cache, max_new_tokens, seed, temperature, top_k, top_p, stop_id):
-        """logits (batch, vocab) of the last prompt position -> new ids (batch, max_new_tokens).
+    def _decode_loop(self, logits, cache, capacity, max_new_tokens, seed, temperature, top_k, top_p, stop_id):
+        """logits (batch, vocab) of the last prompt position -> new ids (batch, capacity).
 
-        Rows that produced `stop_id` are padded with 0 afterwards; the loop ends early
-        once every row has stopped.
+        `capacity` (a Python int) is the static size of the output buffer, which XLA
+        needs; the loop runs `max_new_tokens` <= capacity steps (a tensor), so one
+        compiled loop serves every length up to its capacity. Rows that produced
+        `stop_id` are padded with 0 afterwards; the loop ends early once every row has stopped.
         """
         batch = tf.shape(logits)[0]
-        tokens = tf.zeros([max_new_tokens, batch], tf.int32)
+        tokens = tf.zeros([capacity, batch], tf.int32)
         done = tf.zeros([batch], tf.bool)
         for i in tf.range(max_new_tokens):
             logits = tf.cast(logits, tf.float32) + self._banned
@@ -110,22 +112,50 @@ class Generator:
                 naive_generate_ids(self.model, [row], max_new_tokens, temperature, top_k, top_p, seed,
                                    self._banned.numpy(), stop_id) for row in prompt_rows])
             return _cut_at_stop(new, stop_id)
-        width = max(len(r) for r in prompt_rows)
-        padded = np.zeros((len(prompt_rows), width), np.int32)
-        for i, row in enumerate(prompt_rows):
-            padded[i, width - len(row):] = row
-        mask = np.arange(width)[None, :] >= (width - np.array([len(r) for r in prompt_rows]))[:, None]
-        logits, cache = self._prefill(tf.constant(padded), tf.constant(mask))
-        # XLA needs the output length at compile time; a plain graph takes it as a tensor.
-        length = int(max_new_tokens) if self.jit_compile else tf.constant(int(max_new_tokens))
+        ids, mask = left_pad(tf.ragged.constant(prompt_rows, dtype=tf.int32))
+        logits, cache = self._prefill(ids, mask)
         if num_beams is not None:
+            # XLA needs the output length at compile time; a plain graph takes it as a tensor.
+            length = int(max_new_tokens) if self.jit_compile else tf.constant(int(max_new_tokens))
             new = self._beam(logits, cache, length, int(num_beams), tf.constant(stop_id),
                              tf.constant(float(length_penalty)))
         else:
-            new = self._decode(logits, cache, length, tf.constant(seed, tf.int32),
-                               tf.constant(float(temperature)), tf.constant(int(top_k)),
-                               tf.constant(float(top_p)), tf.constant(stop_id))
-        return _cut_at_stop(new.numpy(), stop_id)
+            new = self._decode(logits, cache, output_capacity(max_new_tokens), tf.constant(int(max_new_tokens)),
+                               tf.constant(seed, tf.int32), tf.constant(float(temperature)),
+                               tf.constant(int(top_k)), tf.constant(float(top_p)), tf.constant(stop_id))
+        return _cut_at_stop(new.numpy()[:, :max_new_tokens], stop_id)
+
+    def generate_text(self, prompts, max_new_tokens, temperature, top_k, top_p, seed, capacity):
+        """The whole string -> string road in TensorFlow ops (what the SavedModel serves).
+
+        Args:
+            prompts: tf.string (batch,). Empty prompts start from [BOS]; prompts longer
+                than the context are cropped from the left (silently, in a graph).
+            max_new_tokens: int32 scalar, at most `capacity` (a Python int).
+            temperature, top_k, top_p, seed: scalars, as in `generate_ids`; out-of-range
+                values raise `InvalidArgumentError` with a message naming the argument.
+
+        Returns:
+            tf.string (batch,): each prompt followed by its continuation (up to [EOS]).
+        """
+        checks = sampling_arg_checks(max_new_tokens, temperature, top_k, top_p, capacity)
+        with tf.control_dependencies(checks):
+            full = self.tokenizer.encode(prompts)
+        lengths = full.row_lengths()
+        # an empty prompt becomes [BOS]
+        bos = tf.RaggedTensor.from_row_lengths(
+            tf.fill([tf.reduce_sum(tf.cast(lengths == 0, tf.int32))], self.tokenizer.bos_id),
+            tf.cast(lengths == 0, tf.int64))
+        full = tf.concat([bos, full], axis=1)
+        limit = getattr(self.model, "context_length", None)
+        ids, mask = left_pad(full[:, -limit:] if limit else full)
+        logits, cache = self.model.prefill(ids, mask)
+        new = self._decode(logits, cache, capacity, max_new_tokens, tf.cast(seed, tf.int32),
+                           tf.cast(temperature, tf.float32), tf.cast(top_k, tf.int32),
+                           tf.cast(top_p, tf.float32), tf.constant(self.tokenizer.eos_id))
+        new = tf.RaggedTensor.from_tensor(new[:, :max_new_tokens])
+        # padding after [EOS], [BOS] and [EOS] itself decode to nothing
+        return self.tokenizer.decode(tf.concat([full, new], axis=1))
 
     def __call__(self, prompts, max_new_tokens=100, temperature=1.0, top_k=0, top_p=1.0, seed=None,
                  stop_at_eos=True, num_beams=None, length_penalty=1.0, use_cache=True):
@@ -143,6 +173,37 @@ class Generator:
         return texts[0] if single else texts
 
     generate = __call__
+
+
+def output_capacity(max_new_tokens):
+    """Static size of the decode loop's output buffer: the next power of two >= max_new_tokens (at least 64),
+    so that an XLA-compiled loop is reused across many lengths."""
+    return max(64, 1 << (int(max_new_tokens) - 1).bit_length())
+
+
+def left_pad(rows):
+    """tf.RaggedTensor of ids (batch, None) -> (ids (batch, width) left-padded with 0, mask True on real tokens)."""
+    right = rows.to_tensor(0)
+    lengths = tf.cast(rows.row_lengths(), tf.int32)[:, tf.newaxis]
+    width = tf.shape(right)[1]
+    columns = tf.range(width)[tf.newaxis, :]
+    mask = columns >= width - lengths
+    source = tf.maximum(columns - (width - lengths), 0)
+    return tf.where(mask, tf.gather(right, source, batch_dims=1), 0), mask
+
+
+def sampling_arg_checks(max_new_tokens, temperature, top_k, top_p, capacity):
+    """In-graph versions of `check_sampling_args` (a SavedModel cannot raise ValueError)."""
+    return [
+        tf.debugging.assert_greater_equal(max_new_tokens, 0, message="max_new_tokens is invalid: must be >= 0"),
+        tf.debugging.assert_less_equal(max_new_tokens, capacity,
+                                       message=f"max_new_tokens is invalid: must be <= {capacity} (set when exporting)"),
+        tf.debugging.assert_all_finite(tf.cast(temperature, tf.float32),
+                                       message="temperature is invalid: must be a finite number (<= 0 means greedy)"),
+        tf.debugging.assert_greater_equal(top_k, 0, message="top_k is invalid: must be >= 0 (0 disables top-k)"),
+        tf.debugging.assert_greater(top_p, 0.0, message="top_p is invalid: must be in (0, 1] (1 disables top-p)"),
+        tf.debugging.assert_less_equal(top_p, 1.0, message="top_p is invalid: must be in (0, 1] (1 disables top-p)"),
+    ]
 
 
 def _cut_at_stop(new, stop_id):

@@ -17,6 +17,17 @@ def naive_generate_ids(model, prompt_ids, max_new_tokens, temperature=0.0, top_k
     example; otherwise `model(...)` (eager). Sampling uses the same seeded sampler as
     `Generator`, so a seed gives the same tokens as the cached loop within the context.
     """
+    if use_predict and getattr(model, "jit_compile", False):
+        # An XLA-compiled predict would compile a new program for every sequence length,
+        # i.e. for every token: time the documents' loop as written, without XLA.
+        model.jit_compile = False
+        model.make_predict_function(force=True)
+        try:
+            return naive_generate_ids(model, prompt_ids, max_new_tokens, temperature, top_k, top_p, seed, banned,
+                                      stop_id, use_predict)
+        finally:
+            model.jit_compile = True
+            model.make_predict_function(force=True)
     ids = np.asarray(prompt_ids, np.int32)
     context = getattr(model, "context_length", None)
     new = np.zeros((len(ids), max_new_tokens), np.int32)

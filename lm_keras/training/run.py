@@ -76,7 +76,8 @@ def train_run(config, out=None, overwrite=False, corpus=None, callbacks=(), verb
             corpus = load_corpus(config.corpus, column=config.column)
     # Record what can load the corpus again: a named corpus by name, a local one by path.
     reload_as = corpus.name if corpus.name in NAMED_CORPORA else corpus.source
-    config = RunConfig.from_dict({**config.to_dict(), "corpus": reload_as, "column": corpus.column})
+    config = RunConfig.from_dict({**config.to_dict(), "corpus": reload_as, "column": corpus.column,
+                                  "line_level": corpus.line_level})
     tokenizer, splits, ids, chars = prepare_data(corpus, config)
     notice(f"Corpus {corpus.name}: {len(corpus.text):,} characters; {config.tokenizer.kind} tokenizer with "
            f"{tokenizer.vocabulary_size:,} tokens; train {len(ids['train']):,} / validation "

@@ -1,0 +1,156 @@
+"""Export a language model as a SavedModel that serves strings, and load it back.
+
+    <export>/
+        saved_model.pb, variables/     the graphs (generate, score) and the weights
+        assets/tokenizer.json           the vocabulary (the graph holds it in lookup tables)
+        assets/export.json              what was exported: model, tokenizer kind, defaults, limits
+        assets.extra/model.keras        the Keras model, for further training
+
+Loading needs only TensorFlow: `tf.saved_model.load(path)`; a model with the subword
+tokenizer also needs `import tensorflow_text` first (its ops live there).
+"""
+
+import json
+import tempfile
+from pathlib import Path
+
+import tensorflow as tf
+
+import lm_keras
+from lm_keras.errors import ModelLoadError
+from lm_keras.export.server import DEFAULTS, LanguageModelServer
+from lm_keras.utils.atomic import atomic_directory
+
+EXPORT_INFO = "export.json"
+KERAS_FILE = "model.keras"
+
+
+def export_saved_model(model, tokenizer, path, overwrite=False, add_special_tokens=False,
+                       max_new_tokens_limit=1024, jit_compile=True, run_config=None):
+    """Write `model` + `tokenizer` as a SavedModel directory at `path`, atomically.
+
+    Args:
+        overwrite: replace an existing `path` (otherwise that is an error, and nothing is written).
+        add_special_tokens: the model was trained on `[BOS] document [EOS]` lines.
+        max_new_tokens_limit: the most new tokens one `generate` call may ask for.
+        jit_compile: XLA-compile the decode loop inside the SavedModel.
+        run_config: optional `RunConfig`, recorded in export.json.
+
+    Returns:
+        The `Path` of the export.
+    """
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} already exists; pass overwrite=True (CLI: --overwrite) to replace it.")
+    if not 1 <= max_new_tokens_limit <= 65536:
+        raise ValueError(f"max_new_tokens_limit={max_new_tokens_limit} is invalid: must be in [1, 65536]")
+    info = {
+        "lm_keras_version": lm_keras.__version__,
+        "model_class": type(model).__name__,
+        "model_config": model.get_config(),
+        "tokenizer_kind": tokenizer.kind,
+        "vocabulary_size": tokenizer.vocabulary_size,
+        "context_length": getattr(model, "context_length", None),
+        "add_special_tokens": add_special_tokens,
+        "max_new_tokens_limit": max_new_tokens_limit,
+        "generate_defaults": DEFAULTS,
+        "run_config": run_config.to_dict() if run_config is not None else None,
+        "signatures": {
+            "generate": "prompt string[batch], max_new_tokens int32, temperature float32, top_k int32, "
+                        "top_p float32, seed int32 -> text string[batch]",
+            "score": "text string[batch] -> log_likelihood float32[batch], num_tokens int32[batch], "
+                     "perplexity float32[batch]",
+            "serving_default": "prompt string[batch] -> text string[batch] (generate with the defaults)",
+        },
+    }
+    with tempfile.TemporaryDirectory() as scratch, atomic_directory(path, overwrite=overwrite) as directory:
+        tokenizer.save(scratch)
+        (Path(scratch) / EXPORT_INFO).write_text(json.dumps(info, indent=2, ensure_ascii=False), encoding="utf-8")
+        server = LanguageModelServer(
+            model, tokenizer, add_special_tokens, max_new_tokens_limit, jit_compile,
+            assets={"tokenizer_json": Path(scratch) / "tokenizer.json", "export_json": Path(scratch) / EXPORT_INFO})
+        tf.saved_model.save(server, str(directory), signatures=server.signatures())
+        (Path(directory) / "assets.extra").mkdir()
+        model.save(Path(directory) / "assets.extra" / KERAS_FILE)
+    return path
+
+
+def export_run(run_path, out, overwrite=False, max_new_tokens_limit=1024, jit_compile=True):
+    """Export a run directory written by `train_run` / `python -m lm_keras train`."""
+    from lm_keras.runs import load_run
+
+    run = load_run(run_path)
+    return export_saved_model(run.model, run.tokenizer, out, overwrite=overwrite,
+                              add_special_tokens=run.config.line_level, max_new_tokens_limit=max_new_tokens_limit,
+                              jit_compile=jit_compile, run_config=run.config)
+
+
+def read_export_info(path):
+    """The export.json of an export directory, or ModelLoadError naming what is missing."""
+    path = Path(path)
+    if not path.is_dir():
+        raise ModelLoadError(f"No SavedModel directory at {path}. Export one with "
+                             f"`python -m lm_keras export RUN_DIR --out {path}`.")
+    missing = [name for name in ("saved_model.pb", "variables/variables.index", f"assets/{EXPORT_INFO}")
+               if not (path / name).is_file()]
+    if missing:
+        raise ModelLoadError(f"{path} is not a complete lm_keras export (missing {', '.join(missing)}); "
+                             f"export it again.")
+    try:
+        return json.loads((path / "assets" / EXPORT_INFO).read_text(encoding="utf-8"))
+    except ValueError as e:
+        raise ModelLoadError(f"{path / 'assets' / EXPORT_INFO} is corrupted ({e}); export it again.") from e
+
+
+def load_saved_model(path):
+    """`tf.saved_model.load` with clear errors (and `tensorflow_text` imported when the export needs it)."""
+    info = read_export_info(path)
+    if info.get("tokenizer_kind") == "subword":
+        try:
+            import tensorflow_text  # noqa: F401  (registers the WordPiece ops the graph uses)
+        except ImportError as e:
+            raise ModelLoadError(f"{path} uses the subword tokenizer, whose ops are in tensorflow-text: "
+                                 f"`pip install tensorflow-text` (same version as tensorflow).") from e
+    try:
+        return tf.saved_model.load(str(path)), info
+    except (tf.errors.OpError, ValueError, OSError, KeyError) as e:
+        first_line = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ModelLoadError(f"{path} is corrupted or incomplete and cannot be loaded ({first_line[:300]}).") from e
+
+
+class ExportedLanguageModel:
+    """A loaded export, ready to use from Python (only TensorFlow runs underneath).
+
+    Example:
+        >>> lm = load("saved_models/shakespeare_export")
+        >>> lm("ROMEO:", max_new_tokens=100, temperature=0.8, seed=1)
+        >>> lm.score(["To be, or not to be"])["perplexity"]
+    """
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self.saved_model, self.info = load_saved_model(path)
+
+    def __call__(self, prompts, max_new_tokens=DEFAULTS["max_new_tokens"], temperature=DEFAULTS["temperature"],
+                 top_k=DEFAULTS["top_k"], top_p=DEFAULTS["top_p"], seed=None):
+        """Prompt(s) -> prompt + generated text (a str for a str, a list for a list)."""
+        single = isinstance(prompts, str)
+        batch = tf.constant([prompts] if single else list(prompts), tf.string)
+        result = self.saved_model.generate(batch, tf.constant(max_new_tokens, tf.int32),
+                                           tf.constant(temperature, tf.float32), tf.constant(top_k, tf.int32),
+                                           tf.constant(top_p, tf.float32),
+                                           tf.constant(-1 if seed is None else seed, tf.int32))
+        texts = [t.decode("utf-8") for t in result["text"].numpy()]
+        return texts[0] if single else texts
+
+    generate = __call__
+
+    def score(self, texts):
+        """Texts -> {"log_likelihood", "num_tokens", "perplexity"}, NumPy arrays (batch,)."""
+        result = self.saved_model.score(tf.constant([texts] if isinstance(texts, str) else list(texts), tf.string))
+        return {k: v.numpy() for k, v in result.items()}
+
+
+def load(path):
+    """Load an export written by `export_saved_model` / `python -m lm_keras export`."""
+    return ExportedLanguageModel(path)

@@ -1,0 +1,84 @@
+"""The `tf.Module` that a SavedModel is made of: model + tokenizer + decode loop, strings in, strings out."""
+
+import types
+
+import tensorflow as tf
+
+from lm_keras.evaluation.scoring import score_texts
+from lm_keras.generation import Generator
+
+#: Defaults of the `generate` arguments (a signature cannot have defaults; the restored
+#: function `loaded.generate(prompt)` and `serving_default` use these).
+DEFAULTS = {"max_new_tokens": 100, "temperature": 1.0, "top_k": 0, "top_p": 1.0, "seed": -1}
+
+
+class LanguageModelServer(tf.Module):
+    """Everything a served language model needs, traced into TensorFlow graphs.
+
+    Args:
+        model: a trained lm_keras language model.
+        tokenizer: its tokenizer (a `tf.Module`; its lookup tables are saved with it).
+        add_special_tokens: score texts as `[BOS] text [EOS]` (models of one document per line).
+        max_new_tokens_limit: the largest `max_new_tokens` a caller may ask for (the static
+            size of the compiled decode loop's output).
+        jit_compile: compile the decode loop with XLA.
+        assets: {name: path} of files to ship in the SavedModel's `assets/`.
+    """
+
+    def __init__(self, model, tokenizer, add_special_tokens=False, max_new_tokens_limit=1024, jit_compile=True,
+                 assets=None):
+        super().__init__(name="lm_keras_server")
+        # The Keras objects are kept out of the saved object graph (a plain namespace is not
+        # tracked); `signatures()` tracks the tf.Variables the traced functions read instead,
+        # the layout TF1-style loaders (TF Serving, `saved_model_cli run`) can restore.
+        self._keras = types.SimpleNamespace(model=model, generator=Generator(model, tokenizer, jit_compile))
+        self.tokenizer = tokenizer  # a tf.Module: its lookup tables are saved with it
+        self.add_special_tokens = add_special_tokens
+        self.max_new_tokens_limit = max_new_tokens_limit
+        self.assets = {name: tf.saved_model.Asset(str(path)) for name, path in (assets or {}).items()}
+
+    @tf.function(input_signature=[
+        tf.TensorSpec([None], tf.string, name="prompt"),
+        tf.TensorSpec([], tf.int32, name="max_new_tokens"),
+        tf.TensorSpec([], tf.float32, name="temperature"),
+        tf.TensorSpec([], tf.int32, name="top_k"),
+        tf.TensorSpec([], tf.float32, name="top_p"),
+        tf.TensorSpec([], tf.int32, name="seed"),
+    ])
+    def generate(self, prompt, max_new_tokens=DEFAULTS["max_new_tokens"], temperature=DEFAULTS["temperature"],
+                 top_k=DEFAULTS["top_k"], top_p=DEFAULTS["top_p"], seed=DEFAULTS["seed"]):
+        """prompt tf.string (batch,) -> {"text": prompt + continuation (batch,)}.
+
+        temperature <= 0 is greedy; top_k 0 and top_p 1 disable those filters; a seed < 0
+        draws a fresh random seed per call, a seed >= 0 gives the same text every time.
+        """
+        seed = tf.where(seed < 0, tf.random.uniform([], 0, 2**31 - 1, dtype=tf.int32), seed)
+        text = self._keras.generator.generate_text(prompt, max_new_tokens, temperature, top_k, top_p, seed,
+                                             capacity=self.max_new_tokens_limit)
+        return {"text": text}
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="prompt")])
+    def generate_with_defaults(self, prompt):
+        """`generate` with every argument but the prompt at its default (the `serving_default` signature)."""
+        return self.generate(prompt, *(tf.constant(DEFAULTS[k], dtype) for k, dtype in (
+            ("max_new_tokens", tf.int32), ("temperature", tf.float32), ("top_k", tf.int32),
+            ("top_p", tf.float32), ("seed", tf.int32))))
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")])
+    def score(self, text):
+        """text tf.string (batch,) -> {"log_likelihood", "num_tokens", "perplexity"} (batch,) each."""
+        return score_texts(self._keras.model, self.tokenizer, text, self.add_special_tokens)
+
+    def signatures(self):
+        """Trace the three signatures and track the variables they read; pass to `tf.saved_model.save`."""
+        signatures = {
+            "serving_default": self.generate_with_defaults.get_concrete_function(),
+            "generate": self.generate.get_concrete_function(),
+            "score": self.score.get_concrete_function(),
+        }
+        used = {}
+        for function in signatures.values():
+            for variable in function.variables:
+                used.setdefault(id(variable), variable)
+        self.model_weights = list(used.values())
+        return signatures
