@@ -1,5 +1,6 @@
 # Two commands for a fresh machine (Python 3.10-3.12):
-#   make demo   create .venv, install, train the char LSTM on the default corpus, generate text
+#   make demo   create .venv, install, train the char LSTM on the default corpus, generate text,
+#               export a SavedModel (strings in, strings out) and generate from it with plain TensorFlow
 #   make test   create .venv, install the test extras, run the whole test suite (what CI runs)
 PYTHON ?= python3
 VENV ?= .venv
@@ -28,6 +29,10 @@ demo: install data
 		--eval-interval 250 --out saved_models/demo_char_lstm --overwrite
 	$(BIN)/python -m lm_keras generate saved_models/demo_char_lstm --prompt "ROMEO:" \
 		--max-new-tokens 400 --temperature 0.8 --seed 1
+	$(BIN)/python -m lm_keras export saved_models/demo_char_lstm --out saved_models/demo_char_lstm_export --overwrite
+	$(BIN)/python -c 'import tensorflow as tf; m = tf.saved_model.load("saved_models/demo_char_lstm_export"); \
+		print(m.generate(tf.constant(["JULIET:"]), tf.constant(200), tf.constant(0.8), tf.constant(0), \
+		tf.constant(1.0), tf.constant(1))["text"].numpy()[0].decode())'
 
 test: install-test data
 	$(BIN)/python -m pytest -q
