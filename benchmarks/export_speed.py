@@ -65,7 +65,7 @@ def main():
         path = export_saved_model(model, tokenizer, os.path.join(scratch, "export"), max_new_tokens_limit=n)
         export_seconds = time.perf_counter() - start
         loaded = tf.saved_model.load(str(path))
-        generator = Generator(model, tokenizer, jit_compile=True)
+        generator = Generator(model, tokenizer, jit_compile=True, allow_eos=False)  # as the export of a stream model
         print(f"{type(model).__name__}, {model.count_params():,} parameters; prompt {prompt!r}; {n} new tokens, "
               f"temperature 1, seed 0; export took {export_seconds:.1f} s; {device_name()}\n")
         header = f"{'batch':>5}  {'loop':<32}{'seconds':>9}{'tokens/s':>11}{'vs in-memory':>14}"

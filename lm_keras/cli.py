@@ -10,7 +10,8 @@ import re
 import sys
 from pathlib import Path
 
-from lm_keras.config import OPTIMIZERS, POSITION_ENCODINGS, RNN_CELLS, SAMPLING_MODES, SCHEDULES, TOKENIZER_KINDS
+from lm_keras.config import (DISTRIBUTIONS, OPTIMIZERS, POSITION_ENCODINGS, PRECISIONS, RNN_CELLS, SAMPLING_MODES,
+                             SCHEDULES, TOKENIZER_KINDS)
 
 # Defaults that depend on the model family (nanoGPT's for the Transformer).
 FAMILY_DEFAULTS = {
@@ -82,8 +83,23 @@ def _train_parser(sub):
                                                              "(default: RNN constant, Transformer cosine)")
     train.add_argument("--warmup-steps", type=int, help="linear warm-up steps (default: RNN 0, Transformer 100)")
     train.add_argument("--beta-2", type=float, help="Adam second-moment decay (default: RNN 0.999, Transformer 0.99)")
-    train.add_argument("--jit-compile", choices=("on", "off"),
-                       help="compile the train step with XLA (default: RNN off, Transformer on)")
+    train.add_argument("--jit-compile", choices=("on", "off", "auto"),
+                       help="compile the train step with XLA (default: RNN off, Transformer on; "
+                            "auto: Keras decides, on for GPU/TPU)")
+    scale = p.add_argument_group("scale and monitoring")
+    scale.add_argument("--precision", choices=PRECISIONS, default="auto",
+                       help="dtype policy; auto: bfloat16 on TPU and Ampere+ GPUs, float16 on older GPUs, "
+                            "float32 on CPU")
+    scale.add_argument("--distribution", choices=DISTRIBUTIONS, default="auto",
+                       help="tf.distribute strategy; --batch-size is the global batch")
+    scale.add_argument("--grad-accum", type=int, default=1, help="batches summed into one optimizer update")
+    scale.add_argument("--deterministic", action="store_true", help="TensorFlow op determinism (reproducible)")
+    scale.add_argument("--early-stopping", type=int, metavar="N",
+                       help="stop after N evaluations without a better validation loss")
+    scale.add_argument("--tensorboard", metavar="DIR", help="write TensorBoard logs to DIR")
+    scale.add_argument("--sample-every", type=int, metavar="N", help="print a sample every N steps")
+    scale.add_argument("--no-backup", action="store_true",
+                       help="do not checkpoint into <out>.backup (a killed run then cannot resume)")
     train.add_argument("--sampling", choices=SAMPLING_MODES, default="random",
                        help="random window offsets (nanoGPT) or sequential non-overlapping windows")
     train.add_argument("--seed", type=int, default=0, help="seed for splits, shuffling, init and samples")
@@ -161,7 +177,7 @@ def cmd_train(args):
         model = {"cell_type": args.model, "embedding_dim": args.embedding_dim, "hidden_dim": args.hidden_dim,
                  "num_layers": args.layers or 1, "dropout": args.dropout}
     if args.jit_compile is not None:
-        args.jit_compile = args.jit_compile == "on"
+        args.jit_compile = {"on": True, "off": False, "auto": "auto"}[args.jit_compile]
     optimisation = {name: getattr(args, name) if getattr(args, name) is not None else default
                     for name, default in FAMILY_DEFAULTS[family].items()}
     if optimisation["optimizer"] == "adam" and args.weight_decay is None:
@@ -176,7 +192,10 @@ def cmd_train(args):
                           epochs=args.epochs, eval_interval=args.eval_interval, eval_batches=args.eval_batches,
                           clip_norm=args.clip_norm,
                           sampling=args.sampling, validation_fraction=args.validation_fraction,
-                          test_fraction=args.test_fraction, seed=args.seed, **optimisation))
+                          test_fraction=args.test_fraction, seed=args.seed, precision=args.precision,
+                          distribution=args.distribution, gradient_accumulation_steps=args.grad_accum,
+                          deterministic=args.deterministic, early_stopping_patience=args.early_stopping,
+                          **optimisation))
     from lm_keras.models import build_model
     from lm_keras.training.run import model_options
 
@@ -187,7 +206,8 @@ def cmd_train(args):
 
         name = re.sub(r"[^\w.-]+", "_", Path(args.corpus).stem).strip("_") or "corpus"
         out = saved_models_dir() / f"{name}_{args.model}_{args.tokenizer}"
-    run = train_run(config, out=out, overwrite=args.overwrite, verbose=2 if args.quiet else "auto")
+    run = train_run(config, out=out, overwrite=args.overwrite, verbose=2 if args.quiet else "auto",
+                    backup=not args.no_backup, tensorboard_dir=args.tensorboard, sample_every=args.sample_every)
     print(f"\nSample (temperature 0.8):\n{run.samples[0]}\n")
     print(f"Saved to {run.path}")
     return 0

@@ -18,6 +18,8 @@ SAMPLING_MODES = ("random", "sequential")
 POSITION_ENCODINGS = ("learned", "sinusoidal", "rotary")
 OPTIMIZERS = ("adam", "adamw")
 SCHEDULES = ("constant", "cosine", "linear")
+PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
+DISTRIBUTIONS = ("auto", "none", "mirrored", "tpu", "multi_worker")
 
 
 def _fail(obj, name, why):
@@ -159,7 +161,21 @@ class TrainConfig(_Config):
     to LayerNorm, biases or embeddings); the learning rate rises linearly from 0 over
     `warmup_steps`, then follows `schedule` ("constant", "cosine" or "linear" decay to
     `min_learning_rate`, default learning_rate / 10) until the last step; `clip_norm`
-    clips the global gradient norm; `jit_compile` compiles the train step with XLA.
+    clips the global gradient norm; `jit_compile` compiles the train step with XLA (True,
+    False, or "auto": Keras's choice, on for GPUs and TPUs).
+
+    Scale: `batch_size` is the *global* batch, split evenly over the replicas of the
+    `distribution` strategy ("auto": a TPU if present, all GPUs if more than one, else one
+    device; "none", "mirrored", "tpu", "multi_worker" from TF_CONFIG). The learning rate is
+    used as given: when you multiply the global batch by k, multiply the learning rate by
+    about √k for Adam(W) (k for SGD) and keep the warm-up. `gradient_accumulation_steps`
+    sums that many batches into one optimizer update (an effective batch of
+    batch_size × steps on a small device); `steps` still counts batches. `precision`
+    ("auto", "float32", "mixed_float16", "mixed_bfloat16") sets the Keras dtype policy;
+    logits stay float32 and float16 training scales the loss. `deterministic` turns on
+    TensorFlow's op determinism (same seed, same weights; slower). With
+    `early_stopping_patience` training stops when the validation loss has not improved
+    for that many evaluations.
     """
 
     context_length: int = 100
@@ -176,7 +192,12 @@ class TrainConfig(_Config):
     schedule: str = "constant"
     warmup_steps: int = 0
     min_learning_rate: float | None = None
-    jit_compile: bool = False
+    jit_compile: bool | str = False
+    gradient_accumulation_steps: int = 1
+    precision: str = "auto"
+    distribution: str = "auto"
+    deterministic: bool = False
+    early_stopping_patience: int | None = None
     sampling: str = "random"
     validation_fraction: float = 0.1
     test_fraction: float = 0.0
@@ -201,8 +222,14 @@ class TrainConfig(_Config):
         _int_at_least(self, "warmup_steps", 0)
         if self.min_learning_rate is not None:
             _float_in(self, "min_learning_rate", 0.0, self.learning_rate)
-        if not isinstance(self.jit_compile, bool):
-            _fail(self, "jit_compile", "must be True or False")
+        if not isinstance(self.jit_compile, bool) and self.jit_compile != "auto":
+            _fail(self, "jit_compile", "must be True, False or 'auto'")
+        _int_at_least(self, "gradient_accumulation_steps", 1)
+        _choice(self, "precision", PRECISIONS)
+        _choice(self, "distribution", DISTRIBUTIONS)
+        if not isinstance(self.deterministic, bool):
+            _fail(self, "deterministic", "must be True or False")
+        _int_at_least(self, "early_stopping_patience", 1, optional=True)
         _choice(self, "sampling", SAMPLING_MODES)
         _float_in(self, "validation_fraction", 0.0, 0.5, low_open=True)
         _float_in(self, "test_fraction", 0.0, 0.5)

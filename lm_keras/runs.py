@@ -45,7 +45,7 @@ class Run:
     def generator(self, jit_compile=False):
         from lm_keras.generation import Generator
 
-        return Generator(self.model, self.tokenizer, jit_compile=jit_compile)
+        return Generator(self.model, self.tokenizer, jit_compile=jit_compile, allow_eos=self.config.line_level)
 
 
 def write_run(directory, run):
@@ -80,8 +80,6 @@ def load_run(path):
         tokenizer = load_tokenizer(path)
     except (ValueError, KeyError, TypeError) as e:
         raise ModelLoadError(f"{path}: cannot read config.json or tokenizer.json ({e}).") from e
-    import lm_keras.training  # noqa: F401  (registers the learning-rate schedules of compiled models)
-
     try:
         model = keras.saving.load_model(path / MODEL_FILE)
     except (zipfile.BadZipFile, ValueError, OSError, KeyError, TypeError) as e:

@@ -44,7 +44,7 @@ def window_starts(num_tokens, context_length):
 
 
 def lm_dataset(ids, context_length, batch_size, sampling="sequential", shuffle=True,
-               seed=0, drop_remainder=True, repeat=False):
+               seed=0, drop_remainder=True, repeat=False, skip_batches=0):
     """A `tf.data.Dataset` of `(inputs, targets)` batches, each of shape (batch, context_length).
 
     Args:
@@ -54,6 +54,8 @@ def lm_dataset(ids, context_length, batch_size, sampling="sequential", shuffle=T
             and is infinite.
         seed: makes shuffling and random offsets deterministic.
         repeat: repeat a sequential dataset forever (for a fixed number of steps).
+        skip_batches: start after that many batches of the same sequence (to resume a run
+            exactly where it stopped); only the window offsets are skipped, which is cheap.
     """
     ids = np.asarray(ids, dtype=np.int32)
     check_length(ids, context_length)
@@ -72,6 +74,9 @@ def lm_dataset(ids, context_length, batch_size, sampling="sequential", shuffle=T
             offsets = offsets.repeat()
     else:
         raise ValueError(f"sampling={sampling!r} is invalid: must be 'sequential' or 'random'")
+
+    if skip_batches:
+        offsets = offsets.skip(skip_batches * batch_size)
 
     def to_pair(start):
         window = table[start : start + span]

@@ -136,10 +136,15 @@ class ExportedLanguageModel:
         """Prompt(s) -> prompt + generated text (a str for a str, a list for a list)."""
         single = isinstance(prompts, str)
         batch = tf.constant([prompts] if single else list(prompts), tf.string)
-        result = self.saved_model.generate(batch, tf.constant(max_new_tokens, tf.int32),
-                                           tf.constant(temperature, tf.float32), tf.constant(top_k, tf.int32),
-                                           tf.constant(top_p, tf.float32),
-                                           tf.constant(-1 if seed is None else seed, tf.int32))
+        try:
+            result = self.saved_model.generate(batch, tf.constant(max_new_tokens, tf.int32),
+                                               tf.constant(temperature, tf.float32), tf.constant(top_k, tf.int32),
+                                               tf.constant(top_p, tf.float32),
+                                               tf.constant(-1 if seed is None else seed, tf.int32))
+        except tf.errors.InvalidArgumentError as e:
+            # TensorFlow wraps the assertion's message in a graph execution report: keep its line
+            reason = next((line.strip() for line in str(e).splitlines() if "is invalid" in line), str(e))
+            raise ValueError(reason) from None
         texts = [t.decode("utf-8") for t in result["text"].numpy()]
         return texts[0] if single else texts
 

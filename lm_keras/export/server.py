@@ -31,7 +31,8 @@ class LanguageModelServer(tf.Module):
         # The Keras objects are kept out of the saved object graph (a plain namespace is not
         # tracked); `signatures()` tracks the tf.Variables the traced functions read instead,
         # the layout TF1-style loaders (TF Serving, `saved_model_cli run`) can restore.
-        self._keras = types.SimpleNamespace(model=model, generator=Generator(model, tokenizer, jit_compile))
+        generator = Generator(model, tokenizer, jit_compile, allow_eos=add_special_tokens)
+        self._keras = types.SimpleNamespace(model=model, generator=generator)
         self.tokenizer = tokenizer  # a tf.Module: its lookup tables are saved with it
         self.add_special_tokens = add_special_tokens
         self.max_new_tokens_limit = max_new_tokens_limit
@@ -52,7 +53,9 @@ class LanguageModelServer(tf.Module):
         temperature <= 0 is greedy; top_k 0 and top_p 1 disable those filters; a seed < 0
         draws a fresh random seed per call, a seed >= 0 gives the same text every time.
         """
-        seed = tf.where(seed < 0, tf.random.uniform([], 0, 2**31 - 1, dtype=tf.int32), seed)
+        # a fresh seed per call from the clock (a random op would be seeded at export time)
+        clock = tf.cast(tf.math.floormod(tf.timestamp() * 1e6, 2**31 - 1), tf.int32)
+        seed = tf.where(seed < 0, clock, seed)
         text = self._keras.generator.generate_text(prompt, max_new_tokens, temperature, top_k, top_p, seed,
                                              capacity=self.max_new_tokens_limit)
         return {"text": text}

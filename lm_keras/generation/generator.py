@@ -26,12 +26,15 @@ class Generator:
         model: any lm_keras language model (`prefill`, `step`).
         tokenizer: the tokenizer the model was trained with.
         jit_compile: compile the decode loop with XLA.
+        allow_eos: whether [EOS] may be generated (and ends the text). Models of one document
+            per line learn when to stop; a model of one long stream never saw [EOS], so for
+            it (allow_eos=False) the token is banned and generation runs to max_new_tokens.
 
     Example:
         >>> Generator(model, tokenizer)("ROMEO:", max_new_tokens=100, temperature=0.8, seed=1)
     """
 
-    def __init__(self, model, tokenizer, jit_compile=False):
+    def __init__(self, model, tokenizer, jit_compile=False, allow_eos=True):
         self.model = model
         self.tokenizer = tokenizer
         self.jit_compile = jit_compile
@@ -39,6 +42,8 @@ class Generator:
         # [PAD] and [BOS] are never a valid next token.
         banned = np.zeros(tokenizer.vocabulary_size, np.float32)
         banned[[tokenizer.pad_id, tokenizer.bos_id]] = -np.inf
+        if not allow_eos:
+            banned[tokenizer.eos_id] = -np.inf
         self._banned = tf.constant(banned)
         self._decode = tf.function(self._decode_loop, jit_compile=jit_compile, reduce_retracing=True)
         self._beam = tf.function(self._beam_loop, jit_compile=jit_compile, reduce_retracing=True)

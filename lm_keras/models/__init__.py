@@ -1,5 +1,6 @@
 """Language models. Each answers `call`, `step`/`prefill` (with a cache) and `score`."""
 
+import lm_keras.schedules  # noqa: F401  (registers the schedules that compiled .keras files refer to)
 from lm_keras.models.base import LanguageModel
 from lm_keras.models.rnn_lm import RNNLanguageModel
 from lm_keras.models.transformer_lm import TransformerLanguageModel

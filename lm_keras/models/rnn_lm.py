@@ -43,7 +43,8 @@ class RNNLanguageModel(LanguageModel):
             for i in range(num_layers)
         ]
         self.dropout_layer = keras.layers.Dropout(dropout, name="dropout")
-        self.output_projection = keras.layers.Dense(vocabulary_size, name="logits")
+        # float32 logits also under a mixed-precision policy (a float16 softmax over the vocabulary overflows)
+        self.output_projection = keras.layers.Dense(vocabulary_size, name="logits", dtype="float32")
 
     @property
     def vocabulary_size(self):

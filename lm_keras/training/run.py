@@ -4,6 +4,7 @@ import contextlib
 from pathlib import Path
 
 import keras
+import tensorflow as tf
 
 from lm_keras.config import RunConfig
 from lm_keras.data import NAMED_CORPORA, encode_documents, load_corpus, load_default_corpus, split_corpus
@@ -13,6 +14,8 @@ from lm_keras.models import build_model
 from lm_keras.runs import Run, write_run
 from lm_keras.tokenizers import create_tokenizer
 from lm_keras.errors import ConfigError
+from lm_keras.training.callbacks import GenerateSamples, resumed_epoch
+from lm_keras.training.devices import check_global_batch, precision_policy, resolve_precision, resolve_strategy
 from lm_keras.training.fit import compile_language_model, fit_language_model, planned_epochs
 from lm_keras.utils.atomic import atomic_directory
 
@@ -54,8 +57,13 @@ def sample_prompts(corpus, validation_docs, count=2):
     return [line[:40] for line in lines[:count]] or [""]
 
 
+def backup_dir_for(out):
+    """Where a run writing to `out` keeps its resumable checkpoint: `<out>.backup` beside it."""
+    return Path(out).with_name(Path(out).name + ".backup")
+
+
 def train_run(config, out=None, overwrite=False, corpus=None, callbacks=(), verbose="auto",
-              notice=print, sample_tokens=None):
+              notice=print, sample_tokens=None, backup=True, tensorboard_dir=None, sample_every=None):
     """Train a model as described by `config` (a `RunConfig`) and save it under `out`.
 
     Args:
@@ -63,6 +71,10 @@ def train_run(config, out=None, overwrite=False, corpus=None, callbacks=(), verb
         overwrite: replace an existing `out` (otherwise an existing one is an error, before training).
         corpus: an already loaded `Corpus` (default: `load_corpus(config.corpus)`;
             `"default"` means Tiny Shakespeare, or the embedded stdlib docstrings offline).
+        backup: with an `out`, checkpoint every evaluation interval into `<out>.backup`; a
+            run that was killed resumes from there when started again with the same config.
+        tensorboard_dir: write TensorBoard logs there.
+        sample_every: print a generated sample every that many steps.
 
     Returns:
         A `Run` with the model, tokenizer, evaluation and samples.
@@ -83,21 +95,38 @@ def train_run(config, out=None, overwrite=False, corpus=None, callbacks=(), verb
            f"{tokenizer.vocabulary_size:,} tokens; train {len(ids['train']):,} / validation "
            f"{len(ids['validation']):,} tokens.")
 
+    if config.train.deterministic:
+        tf.config.experimental.enable_op_determinism()
+    strategy = resolve_strategy(config.train.distribution)
+    per_replica = check_global_batch(config.train.batch_size, strategy)
+    policy = resolve_precision(config.train.precision)
+    notice(f"Precision {policy}; {type(strategy).__name__} with {strategy.num_replicas_in_sync} replica(s), "
+           f"global batch {config.train.batch_size} = {per_replica} per replica.")
     keras.utils.set_random_seed(config.train.seed)
-    model = build_model(config.model_type, vocabulary_size=tokenizer.vocabulary_size,
-                        **model_options(config))
+    with precision_policy(policy), strategy.scope():
+        model = build_model(config.model_type, vocabulary_size=tokenizer.vocabulary_size, **model_options(config))
+        model(tf.zeros((1, 1), tf.int32))
+        epochs, steps_per_epoch = planned_epochs(config.train, len(ids["train"]))
+        compile_language_model(model, config.train, total_steps=epochs * steps_per_epoch)
     config.model = {k: v for k, v in model.config.to_dict().items() if k != "vocabulary_size"}
-    epochs, steps_per_epoch = planned_epochs(config.train, len(ids["train"]))
-    compile_language_model(model, config.train, total_steps=epochs * steps_per_epoch)
+    callbacks = list(callbacks)
+    if sample_every:
+        prompt = sample_prompts(corpus, splits["validation"])[0]
+        callbacks.append(GenerateSamples(Generator(model, tokenizer, allow_eos=corpus.line_level), prompt,
+                                         every=sample_every, printer=notice))
+    backup_dir = backup_dir_for(out) if out and backup else None
+    if backup_dir and backup_dir.exists():
+        notice(f"Resuming from the checkpoint in {backup_dir} (evaluation interval {resumed_epoch(backup_dir)}).")
 
     with atomic_directory(out, overwrite=overwrite) if out else contextlib.nullcontext() as directory:
         history = fit_language_model(model, ids["train"], ids["validation"], config.train,
-                                     callbacks=callbacks, verbose=verbose)
+                                     callbacks=callbacks, verbose=verbose, backup_dir=backup_dir,
+                                     tensorboard_dir=tensorboard_dir)
         evaluation = evaluate_language_model(model, ids["validation"], config.train.context_length,
                                              config.train.batch_size, chars["validation"])
         notice(f"Validation: loss {evaluation['loss']:.4f} nats/token, perplexity "
                f"{evaluation['perplexity']:.2f}, {evaluation['bits_per_character']:.3f} bits/char.")
-        generator = Generator(model, tokenizer)
+        generator = Generator(model, tokenizer, allow_eos=corpus.line_level)
         max_new = sample_tokens or (300 if config.tokenizer.kind == "char" else 80)
         samples = generator(sample_prompts(corpus, splits["validation"]), max_new_tokens=max_new,
                             temperature=0.8, seed=config.train.seed)

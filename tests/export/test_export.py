@@ -13,7 +13,6 @@ from lm_keras.config import RunConfig, TokenizerConfig, TrainConfig
 from lm_keras.errors import ModelLoadError
 from lm_keras.evaluation import score_texts
 from lm_keras.export import export_run, export_saved_model, load
-from lm_keras.generation import Generator
 from lm_keras.training import train_run
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -40,7 +39,7 @@ def exported(request, tmp_path_factory, shakespeare):
 
 def _in_memory_greedy(run, n=40):
     with pytest.warns(UserWarning, match="cropped") if run.config.model_type == "transformer" else _nothing():
-        return Generator(run.model, run.tokenizer)(PROMPTS, max_new_tokens=n, temperature=0.0)
+        return run.generator()(PROMPTS, max_new_tokens=n, temperature=0.0)
 
 
 class _nothing:
@@ -119,8 +118,26 @@ def test_same_seed_same_text_and_different_seeds_differ(exported):
 ])
 def test_out_of_range_arguments_are_clear_errors_from_the_signature(exported, kwargs, message):
     _, path = exported
-    with pytest.raises(tf.errors.InvalidArgumentError, match=message):
-        load(path)("ROMEO:", **kwargs)
+    lm = load(path)
+    with pytest.raises(ValueError, match=message):
+        lm("ROMEO:", **kwargs)
+    args = {"max_new_tokens": 5, "temperature": 1.0, "top_k": 0, "top_p": 1.0, "seed": 0, **kwargs}
+    specs = {"max_new_tokens": tf.int32, "temperature": tf.float32, "top_k": tf.int32, "top_p": tf.float32,
+             "seed": tf.int32}
+    with pytest.raises(tf.errors.InvalidArgumentError, match=message):  # what a server sees
+        lm.saved_model.signatures["generate"](prompt=tf.constant(["ROMEO:"]),
+                                              **{k: tf.constant(v, specs[k]) for k, v in args.items()})
+
+
+def test_unseeded_calls_differ_and_stream_models_never_stop_early(exported):
+    run, path = exported
+    lm = load(path)
+    texts = {lm("ROMEO:", max_new_tokens=40, temperature=1.0) for _ in range(3)}
+    assert len(texts) == 3  # seed -1: a fresh seed per call, also in a fresh process
+    # a model of one text stream never saw [EOS]: it is banned, every row runs to max_new_tokens
+    assert not run.config.line_level
+    out = lm(["ROMEO:"] * 4, max_new_tokens=50, temperature=1.5, seed=1)
+    assert all(len(t) == len("ROMEO:") + 50 for t in out)
 
 
 def test_export_never_damages_an_existing_one(exported, tmp_path, monkeypatch):
@@ -186,7 +203,7 @@ def test_cli_export_and_saved_model_cli(exported, tmp_path):
     ran = subprocess.run([cli, "run", "--dir", out, "--tag_set", "serve", "--signature_def", "generate",
                           "--input_exprs", inputs], capture_output=True, text=True, timeout=300)
     assert ran.returncode == 0, ran.stderr
-    expected = Generator(run.model, run.tokenizer)("ROMEO:", max_new_tokens=12, temperature=0.0)
+    expected = run.generator()("ROMEO:", max_new_tokens=12, temperature=0.0)
     assert repr(expected.encode("utf-8"))[2:-1] in ran.stdout
 
 
@@ -203,7 +220,7 @@ def test_subword_export_needs_tensorflow_text_and_says_so(tmp_path, shakespeare)
               "tf.constant(1.0), tf.constant(0))['text'].numpy()[0].decode())")
     result = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
-    expected = Generator(run.model, run.tokenizer)("KING", max_new_tokens=5, temperature=0.0)
+    expected = run.generator()("KING", max_new_tokens=5, temperature=0.0)
     assert result.stdout.strip().splitlines()[-1] == expected
     info = json.loads((path / "assets" / "export.json").read_text())
     assert info["tokenizer_kind"] == "subword" and (path / "assets" / "tokenizer.json").is_file()
