@@ -27,7 +27,8 @@ EXAMPLES = """examples:
   python -m lm_keras train --model transformer --layers 4 --heads 4 --d-model 128 --context 64
   python -m lm_keras train --corpus notes/*.txt --tokenizer word --epochs 5
   python -m lm_keras generate saved_models/shakespeare --prompt "ROMEO:" --temperature 0.8
-  python -m lm_keras evaluate saved_models/shakespeare --split validation
+  python -m lm_keras evaluate saved_models/shakespeare --split validation --ngram 3 5
+  python -m lm_keras evaluate --corpus tiny_shakespeare --tokenizer word --ngram 1 2 3
   python -m lm_keras export saved_models/shakespeare --out saved_models/shakespeare_export
 """
 
@@ -139,9 +140,17 @@ def build_parser():
     g.set_defaults(func=cmd_generate)
 
     e = sub.add_parser("evaluate", help="held-out loss, perplexity and bits per character",
-                       description="Evaluate a run on a split of its corpus (or another corpus).",
+                       description="Evaluate a run on a split of its corpus (or another corpus), and/or "
+                                   "n-gram baselines counted on the training split with the same tokenizer.",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    e.add_argument("run", help="run directory")
+    e.add_argument("run", nargs="?", help="run directory (optional with --ngram)")
+    e.add_argument("--ngram", type=int, nargs="+", metavar="N",
+                   help="also evaluate n-gram models of these orders (1-5)")
+    e.add_argument("--smoothing", choices=("kneser_ney", "add_k"), default="kneser_ney", help="n-gram smoothing")
+    e.add_argument("--k", type=float, default=1.0, help="pseudo-count of add-k smoothing")
+    e.add_argument("--tokenizer", choices=TOKENIZER_KINDS, default="char",
+                   help="tokenizer of the n-grams when no run is given")
+    e.add_argument("--seed", type=int, default=0, help="split seed when no run is given")
     e.add_argument("--corpus", help="corpus to evaluate on (default: the run's own, same split)")
     e.add_argument("--column", help="text column of a table corpus")
     e.add_argument("--split", choices=("train", "validation", "test"), default="validation")
@@ -227,28 +236,57 @@ def cmd_generate(args):
 
 
 def cmd_evaluate(args):
-    from lm_keras.data import encode_documents, load_corpus, split_corpus
-    from lm_keras.evaluation import evaluate_language_model
+    from lm_keras.config import TokenizerConfig, TrainConfig
+    from lm_keras.data import load_corpus, split_corpus
+    from lm_keras.evaluation import evaluate
+    from lm_keras.models import NGramLanguageModel
     from lm_keras.runs import load_run
+    from lm_keras.tokenizers import create_tokenizer
 
-    run = load_run(args.run)
-    train = run.config.train
-    if args.corpus:
-        corpus = load_corpus(args.corpus, column=args.column)
+    if not args.run and not args.ngram:
+        raise ValueError("give a run directory, --ngram ORDER, or both")
+    run = load_run(args.run) if args.run else None
+    train = run.config.train if run else TrainConfig(seed=args.seed)
+    corpus_name = args.corpus or (run.config.corpus if run else "default")
+    if corpus_name == "default":
+        from lm_keras.data import load_default_corpus
+
+        corpus = load_default_corpus(notice=lambda *_: None)
     else:
-        corpus = load_corpus(run.config.corpus, column=run.config.column)
-    docs = split_corpus(corpus, train.validation_fraction, train.test_fraction, train.seed)[args.split]
+        corpus = load_corpus(corpus_name, column=args.column or (run.config.column if run and not args.corpus else None))
+    splits = split_corpus(corpus, train.validation_fraction, train.test_fraction, train.seed)
+    docs = splits[args.split]
     if not docs:
         raise ValueError(f"The {args.split} split of {corpus.name} is empty (test_fraction={train.test_fraction}).")
-    ids = encode_documents(docs, run.tokenizer, add_special_tokens=corpus.line_level)
-    chars = sum(len(d) + corpus.line_level for d in docs)
-    result = evaluate_language_model(run.model, ids, train.context_length, args.batch_size, chars)
-    result = {"corpus": corpus.name, "split": args.split, **result}
+    results = []
+    if run:
+        model_name = run.config.model_type + (f" {run.config.model.get('cell_type')}"
+                                              if run.config.model_type == "rnn" else "")
+        result = evaluate(run.model, run.tokenizer, docs, corpus.line_level, train.context_length, args.batch_size)
+        results.append({"model": model_name, "tokenizer": run.tokenizer.kind, **result})
+    if args.ngram:
+        if run:
+            tokenizer = run.tokenizer
+        else:
+            options = TokenizerConfig(args.tokenizer)
+            tokenizer = create_tokenizer(options.kind, splits["train"], options.max_vocabulary_size)
+        from lm_keras.data import encode_documents
+
+        train_ids = encode_documents(splits["train"], tokenizer, add_special_tokens=corpus.line_level)
+        for order in args.ngram:
+            model = NGramLanguageModel(order, tokenizer.vocabulary_size, args.smoothing, args.k).fit(train_ids)
+            result = evaluate(model, tokenizer, docs, corpus.line_level)
+            results.append({"model": f"{order}-gram {args.smoothing}", "tokenizer": tokenizer.kind, **result})
+    results = [{"corpus": corpus.name, "split": args.split, **r} for r in results]
     if args.json:
-        print(json.dumps(result, indent=2))
+        print(json.dumps(results[0] if len(results) == 1 else results, indent=2))
     else:
-        for key, value in result.items():
-            print(f"{key:>20}: {value:.4f}" if isinstance(value, float) else f"{key:>20}: {value}")
+        import pandas as pd
+
+        table = pd.DataFrame(results)[["model", "tokenizer", "loss", "perplexity", "bits_per_character",
+                                       "num_tokens"]]
+        print(f"{corpus.name}, {args.split} split")
+        print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     return 0
 
 

@@ -2,6 +2,7 @@
 
 import lm_keras.schedules  # noqa: F401  (registers the schedules that compiled .keras files refer to)
 from lm_keras.models.base import LanguageModel
+from lm_keras.models.ngram import NGramLanguageModel
 from lm_keras.models.rnn_lm import RNNLanguageModel
 from lm_keras.models.transformer_lm import TransformerLanguageModel
 
@@ -15,4 +16,4 @@ def build_model(model_type, **config):
     return MODEL_TYPES[model_type](**config)
 
 
-__all__ = ["MODEL_TYPES", "LanguageModel", "RNNLanguageModel", "TransformerLanguageModel", "build_model"]
+__all__ = ["MODEL_TYPES", "LanguageModel", "NGramLanguageModel", "RNNLanguageModel", "TransformerLanguageModel", "build_model"]
