@@ -161,8 +161,11 @@ class TrainConfig(_Config):
     to LayerNorm, biases or embeddings); the learning rate rises linearly from 0 over
     `warmup_steps`, then follows `schedule` ("constant", "cosine" or "linear" decay to
     `min_learning_rate`, default learning_rate / 10) until the last step; `clip_norm`
-    clips the global gradient norm; `jit_compile` compiles the train step with XLA (True,
-    False, or "auto": Keras's choice, on for GPUs and TPUs).
+    clips the global gradient norm (under a distribution strategy Keras clips each
+    replica's gradient before they are summed, so the threshold is up to
+    replicas × clip_norm); `jit_compile` compiles the train step with XLA (True, False,
+    or "auto": Keras's choice, on for a single GPU or TPU, off on CPUs and under a
+    distribution strategy).
 
     Scale: `batch_size` is the *global* batch, split evenly over the replicas of the
     `distribution` strategy ("auto": a TPU if present, all GPUs if more than one, else one

@@ -14,6 +14,7 @@ from lm_keras.config import DISTRIBUTIONS, PRECISIONS
 from lm_keras.errors import ConfigError
 
 _TPU = {}
+_STRATEGIES = {}
 
 
 def _tpu_hint():
@@ -72,6 +73,9 @@ def resolve_strategy(name="auto"):
     - `multi_worker`: `MultiWorkerMirroredStrategy`, configured by the `TF_CONFIG`
       environment variable that every worker sets.
     - `auto`: a TPU if there is one, `mirrored` with more than one GPU, else `none`.
+
+    One strategy per name is kept for the whole process: two `MirroredStrategy` objects in
+    one process can collide in their collective-op keys.
     """
     if name not in DISTRIBUTIONS:
         raise ConfigError(f"distribution = {name!r} is invalid: must be one of "
@@ -83,6 +87,12 @@ def resolve_strategy(name="auto"):
             name = "mirrored" if len(tf.config.list_logical_devices("GPU")) > 1 else "none"
     if name == "none":
         return tf.distribute.get_strategy()
+    if name not in _STRATEGIES:
+        _STRATEGIES[name] = _new_strategy(name)
+    return _STRATEGIES[name]
+
+
+def _new_strategy(name):
     if name == "tpu":
         resolver = find_tpu()
         if resolver is None:
