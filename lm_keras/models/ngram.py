@@ -101,11 +101,10 @@ class NGramLanguageModel:
         self._position_ids = position_ids
         if self.smoothing == "kneser_ney":
             self._kneser_ney_statistics(position_ids)
-        else:
-            n = self.order
-            contexts = len(self.tables[n - 2]) if n > 1 else 1
-            self.context_totals = np.bincount(self.prefixes[n - 1], weights=self.counts[n - 1],
-                                              minlength=contexts)
+        else:  # c(h) per context of every order (index k - 1 for the contexts of k-grams)
+            self.context_totals = [np.array([self.counts[0].sum()])] + [
+                np.bincount(self.prefixes[k - 1], weights=self.counts[k - 1], minlength=len(self.tables[k - 2]))
+                for k in range(2, self.order + 1)]
         return self
 
     def _kneser_ney_statistics(self, position_ids):
@@ -129,22 +128,26 @@ class NGramLanguageModel:
             self.discounts.append(min(max(discount, 1e-3), 0.999))
 
     # ----- probabilities ----------------------------------------------------------------------
-    def _probabilities(self, contexts, tokens):
+    def _probabilities(self, contexts, tokens, available):
         """P(token | context) for aligned arrays.
 
         contexts: list over k = 1..n-1 of arrays: the id of the (k)-gram context ending just
-            before each token (-1 when unseen or not available); tokens: (m,) ids.
+            before each token (-1 when unseen or not available); tokens: (m,) ids;
+            available: (m,) how many tokens of context there are (at the start of a text, fewer than n - 1).
         """
         V = self.vocabulary_size
         n = self.order
         if self.smoothing == "add_k":
-            if n == 1:
-                return (self.counts[0][tokens] + self.k) / (self.counts[0].sum() + self.k * V)
-            context = contexts[n - 2]
-            total = np.where(context >= 0, self.context_totals[np.maximum(context, 0)], 0.0)
-            gram = _ids_of(np.where(context >= 0, context * V + tokens, -1), self.tables[n - 1])
-            count = np.where(gram >= 0, self.counts[n - 1][np.maximum(gram, 0)], 0.0)
-            return (count + self.k) / (total + self.k * V)
+            # add-k at the highest order the available context allows (an unseen context: uniform)
+            orders = np.minimum(n, available + 1)
+            probability = (self.counts[0][tokens] + self.k) / (self.context_totals[0][0] + self.k * V)
+            for k in range(2, n + 1):
+                context = contexts[k - 2]
+                total = np.where(context >= 0, self.context_totals[k - 1][np.maximum(context, 0)], 0.0)
+                gram = _ids_of(np.where(context >= 0, context * V + tokens, -1), self.tables[k - 1])
+                count = np.where(gram >= 0, self.counts[k - 1][np.maximum(gram, 0)], 0.0)
+                probability = np.where(orders == k, (count + self.k) / (total + self.k * V), probability)
+            return probability
         probability = np.full(tokens.shape, 1.0 / V)
         for k in range(1, n + 1):
             D = self.discounts[k - 1]
@@ -166,7 +169,8 @@ class NGramLanguageModel:
         return probability
 
     def _contexts(self, ids, positions):
-        """For each target position t, the ids of the k-gram contexts ids[t-k:t], k = 1..n-1."""
+        """For each target position t, the ids of the k-gram contexts ids[t-k:t], k = 1..n-1,
+        and the number of context tokens available (t, at most n - 1)."""
         position_ids = self._gram_ids(ids, self.tables[: self.order])
         contexts = []
         for k in range(1, self.order):
@@ -175,35 +179,39 @@ class NGramLanguageModel:
             gram_ids = position_ids[k - 1]
             contexts.append(np.where(ok, gram_ids[np.clip(start, 0, len(gram_ids) - 1)], -1) if len(gram_ids)
                             else np.full(positions.shape, -1))
-        return contexts
+        return contexts, np.minimum(positions, self.order - 1)
 
     def log_prob(self, next_token, context=()):
         """log P(next_token | context), natural log; the context may be longer or shorter than n - 1."""
         ids = np.asarray(list(context)[-(self.order - 1):] if self.order > 1 else [], np.int64)
         sequence = np.concatenate([ids, [int(next_token)]]).astype(np.int64)
-        return float(np.log(self._probabilities(self._contexts(sequence, np.array([len(ids)])),
-                                                np.array([int(next_token)]))[0]))
+        contexts, available = self._contexts(sequence, np.array([len(ids)]))
+        return float(np.log(self._probabilities(contexts, np.array([int(next_token)]), available)[0]))
 
     def next_token_probabilities(self, context=()):
         """(V,) P(w | context) for every token w of the vocabulary."""
         V = self.vocabulary_size
         ids = np.asarray(list(context)[-(self.order - 1):] if self.order > 1 else [], np.int64)
-        contexts = self._contexts(np.concatenate([ids, [0]]), np.array([len(ids)]))
-        return self._probabilities([np.repeat(c, V) for c in contexts], np.arange(V, dtype=np.int64))
+        contexts, available = self._contexts(np.concatenate([ids, [0]]), np.array([len(ids)]))
+        return self._probabilities([np.repeat(c, V) for c in contexts], np.arange(V, dtype=np.int64),
+                                   np.repeat(available, V))
 
     def token_log_probs(self, ids):
         """(len(ids) - 1,) log P(ids[t] | up to n - 1 previous tokens) for t >= 1."""
         ids = np.asarray(ids, np.int64)
-        positions = np.arange(1, len(ids))
-        return np.log(self._probabilities(self._contexts(ids, positions), ids[1:]))
+        contexts, available = self._contexts(ids, np.arange(1, len(ids)))
+        return np.log(self._probabilities(contexts, ids[1:], available))
 
     def perplexity(self, ids):
         """exp of the mean negative log-likelihood of every token after the first."""
         return math.exp(-float(np.mean(self.token_log_probs(ids))))
 
     def generate_ids(self, prompt_ids, max_new_tokens=100, temperature=1.0, top_k=0, top_p=1.0, seed=0,
-                     banned=()):
-        """Sample with the project's sampler (`sample_next_token`, seeded like `Generator`)."""
+                     banned=(0, 2)):
+        """Sample with the project's sampler (`sample_next_token`, seeded like `Generator`).
+
+        `banned` ids are never produced (default: [PAD] = 0 and [BOS] = 2, as in every lm_keras vocabulary).
+        """
         check_sampling_args(temperature, top_k, top_p, max_new_tokens)
         ids, new = list(prompt_ids), []
         for i in range(max_new_tokens):

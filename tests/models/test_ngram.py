@@ -32,6 +32,15 @@ def test_probabilities_over_the_vocabulary_sum_to_one(words, order, smoothing):
     assert model.token_log_probs(ids[:5])[-1] == pytest.approx(math.log(p[ids[4]]))
 
 
+def test_add_k_uses_the_context_it_has_at_the_start_of_a_text(words):
+    tokenizer, ids = words
+    trigram = NGramLanguageModel(3, tokenizer.vocabulary_size, "add_k").fit(ids)
+    bigram = NGramLanguageModel(2, tokenizer.vocabulary_size, "add_k").fit(ids)
+    the = tokenizer.token_to_id("the")
+    np.testing.assert_allclose(trigram.next_token_probabilities([the]), bigram.next_token_probabilities([the]))
+    assert trigram.token_log_probs(ids[:2])[0] == pytest.approx(bigram.token_log_probs(ids[:2])[0])
+
+
 def test_add_one_is_the_counting_formula(words):
     tokenizer, ids = words
     V = tokenizer.vocabulary_size
