@@ -84,7 +84,12 @@ def load_run(path):
         model = keras.saving.load_model(path / MODEL_FILE)
     except (zipfile.BadZipFile, ValueError, OSError, KeyError, TypeError) as e:
         raise ModelLoadError(f"{path / MODEL_FILE} is corrupted or incomplete ({type(e).__name__}: {e}).") from e
-    evaluation = {}
+    evaluation, samples, history = {}, [], {}
     if (path / EVALUATION_FILE).is_file():
         evaluation = json.loads((path / EVALUATION_FILE).read_text(encoding="utf-8"))
-    return Run(model=model, tokenizer=tokenizer, config=config, path=path, evaluation=evaluation)
+    if (path / SAMPLES_FILE).is_file():
+        samples = (path / SAMPLES_FILE).read_text(encoding="utf-8").removesuffix("\n").split("\n\n---\n\n")
+    if (path / METRICS_FILE).is_file():
+        history = pd.read_csv(path / METRICS_FILE, index_col="epoch").to_dict(orient="list")
+    return Run(model=model, tokenizer=tokenizer, config=config, path=path, evaluation=evaluation, samples=samples,
+               history=history)

@@ -54,6 +54,9 @@ def test_run_directory_reloads_with_identical_greedy_output(trained):
     assert before == after and all(len(t) > 60 for t in after)
     np.testing.assert_array_equal(again.model(np.arange(4, 40)[None]), trained.model(np.arange(4, 40)[None]))
     assert again.config == trained.config
+    assert again.samples == trained.samples and again.evaluation == trained.evaluation
+    assert set(again.history) == set(trained.history)
+    np.testing.assert_allclose(again.history["val_loss"], trained.history["val_loss"], rtol=1e-6)
 
 
 def test_existing_run_is_never_overwritten_silently(trained):
