@@ -1,5 +1,6 @@
 """Helpers shared by the benchmark scripts (not part of the library)."""
 
+import json
 import os
 import platform
 import statistics
@@ -31,3 +32,15 @@ def device_name():
     if gpus:
         return tf.config.experimental.get_device_details(gpus[0]).get("device_name", "GPU")
     return f"CPU ({os.cpu_count()} cores, {platform.processor() or platform.machine()})"
+
+
+def transformer_flops_per_token(model):
+    """nanoGPT's estimate (PaLM appendix B): 6N + 12 · layers · d_model · context FLOPs per trained token."""
+    c = model.config
+    return 6 * model.count_params() + 12 * c.num_layers * c.d_model * c.context_length
+
+
+def write_json(path, rows):
+    """Write the measured rows, with the device, for later comparison."""
+    with open(path, "w") as f:
+        json.dump({"device": device_name(), "rows": rows}, f, indent=2)

@@ -18,7 +18,6 @@ nanoGPT estimates it from 20 batches) and the loss on the whole validation split
 """
 
 import argparse
-import json
 import os
 import time
 
@@ -27,7 +26,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from common import StepTimer, device_name  # noqa: E402
+from common import StepTimer, device_name, transformer_flops_per_token, write_json  # noqa: E402
 from lm_keras.config import TrainConfig  # noqa: E402
 from lm_keras.data import load_corpus, split_corpus  # noqa: E402
 from lm_keras.evaluation import evaluate_language_model  # noqa: E402
@@ -42,12 +41,6 @@ CONFIGS = {
                 context=256, batch=64, steps=5000),
 }
 WARMUP_STEPS_UNTIMED = 20
-
-
-def model_flops_per_token(model, context):
-    """nanoGPT's estimate (PaLM appendix B): 6N + 12 · layers · d_model · context FLOPs per trained token."""
-    c = model.config
-    return 6 * model.count_params() + 12 * c.num_layers * c.d_model * context
 
 
 def run(name, jit, steps, ids, vocab, validation_chars, seed=1337):
@@ -72,7 +65,7 @@ def run(name, jit, steps, ids, vocab, validation_chars, seed=1337):
         "ms_per_step": 1000 * median, "tokens_per_s": tokens_per_step / median, "wall_s": wall,
         "val_loss_every_250": [round(v, 4) for v in history.history["val_loss"]],
         "val_loss_full_split": full["loss"],
-        "flops_per_s": model_flops_per_token(model, spec["context"]) * tokens_per_step / median,
+        "flops_per_s": transformer_flops_per_token(model) * tokens_per_step / median,
     }
 
 
@@ -110,8 +103,7 @@ def main():
             print(f"  model FLOP utilisation: {100 * r['flops_per_s'] / (args.peak_tflops * 1e12):.1f}% "
                   f"of {args.peak_tflops} TFLOP/s")
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"device": device_name(), "rows": rows}, f, indent=2)
+        write_json(args.json, rows)
 
 
 if __name__ == "__main__":

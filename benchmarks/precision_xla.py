@@ -12,7 +12,6 @@ Uses the same `compile_language_model` / `fit` path as training.
 """
 
 import argparse
-import json
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -21,7 +20,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from common import StepTimer, device_name  # noqa: E402
+from common import StepTimer, device_name, transformer_flops_per_token, write_json  # noqa: E402
 from lm_keras.config import TrainConfig  # noqa: E402
 from lm_keras.data import lm_dataset  # noqa: E402
 from lm_keras.models import build_model  # noqa: E402
@@ -43,10 +42,7 @@ VOCAB = 65
 
 
 def flops_per_token(model, name):
-    if name == "transformer":
-        c = model.config
-        return 6 * model.count_params() + 12 * c.num_layers * c.d_model * c.context_length
-    return 6 * model.count_params()
+    return transformer_flops_per_token(model) if name == "transformer" else 6 * model.count_params()
 
 
 def measure(name, options, context, batch, precision, jit, args):
@@ -99,8 +95,7 @@ def main():
               f"{best['tokens_per_s'] / base['tokens_per_s']:.2f}x float32 without XLA; MFU "
               f"{100 * best['flops_per_s'] / (args.peak_tflops * 1e12):.2f}% of {args.peak_tflops} TFLOP/s")
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"device": device_name(), "rows": rows}, f, indent=2)
+        write_json(args.json, rows)
 
 
 if __name__ == "__main__":

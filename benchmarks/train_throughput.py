@@ -9,7 +9,6 @@ the median step time after `--warmup` steps, and tokens/s = batch * context / me
 """
 
 import argparse
-import json
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -22,7 +21,7 @@ from lm_keras.models import RNNLanguageModel  # noqa: E402
 from lm_keras.tokenizers import CharTokenizer  # noqa: E402
 from lm_keras.training import compile_language_model  # noqa: E402
 from lm_keras.data import lm_dataset  # noqa: E402
-from common import StepTimer, device_name  # noqa: E402
+from common import StepTimer, device_name, write_json  # noqa: E402
 
 
 def measure(cell, jit, args, ids, vocab):
@@ -72,8 +71,7 @@ def main():
         print(f"{r['model']:<20}{r['params']:>10,}{r['batch']:>7} x {r['context']:<3}{str(r['xla']):>6}"
               f"{r['ms_per_step']:>10.1f}{r['tokens_per_s']:>11,.0f}")
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"device": device_name(), "rows": rows}, f, indent=2)
+        write_json(args.json, rows)
 
 
 if __name__ == "__main__":

@@ -98,7 +98,6 @@ class NGramLanguageModel:
             self.prefixes.append(table // V)
             self.first_seen.append(first)
             position_ids.append(inverse.reshape(-1).astype(np.int64))
-        self._position_ids = position_ids
         if self.smoothing == "kneser_ney":
             self._kneser_ney_statistics(position_ids)
         else:  # c(h) per context of every order (index k - 1 for the contexts of k-grams)
