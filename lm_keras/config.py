@@ -20,6 +20,9 @@ OPTIMIZERS = ("adam", "adamw")
 SCHEDULES = ("constant", "cosine", "linear")
 PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
 DISTRIBUTIONS = ("auto", "none", "mirrored", "tpu", "multi_worker")
+DECODERS = ("lstm", "gru", "transformer")
+KL_ANNEALING = ("none", "linear", "cyclical")
+LATENT_CONDITIONING = ("input_and_state", "input", "state", "none")
 
 
 def _fail(obj, name, why):
@@ -127,6 +130,65 @@ class TransformerConfig(_Config):
             if not isinstance(getattr(self, name), bool):
                 _fail(self, name, "must be True or False")
         _float_in(self, "layer_norm_epsilon", 0.0, 1.0, low_open=True)
+
+
+@dataclass
+class VAEConfig(_Config):
+    """Text VAE: bidirectional GRU encoder -> (mu, z_log_var) -> z -> autoregressive decoder.
+
+    `decoder` is the project's LSTM/GRU language model or its Transformer (`decoder_layers`
+    layers of width `decoder_dim`, `num_heads` heads, `context_length` positions).
+    `conditioning` says where z enters the decoder: "input_and_state" (a projection of z
+    added to every input embedding, and for an RNN also its initial state), "input",
+    "state" (RNN only, Bowman et al. 2016) or "none" (the decoder ignores z: a plain LM
+    with a KL term that goes to 0, the baseline).
+
+    Loss per poem: reconstruction (summed token cross-entropy) + beta_t * KL. Anti-collapse:
+    `kl_annealing` "linear" (beta_t rises from 0 to `beta` over `annealing_steps`) or
+    "cyclical" (Fu et al. 2019: that ramp over the first half of every `annealing_steps`,
+    then `beta` for the second half); `word_dropout` replaces that fraction of decoder input
+    tokens with [UNK] while training (Bowman et al.); `free_bits` is a per-dimension KL
+    floor in nats (Kingma et al. 2016: each dimension's batch-mean KL counts as at least
+    that); `batch_norm_gamma` > 0 batch-normalises mu with that fixed scale (BN-VAE, Zhu et
+    al. 2020), which keeps the expected KL above d·gamma²/2.
+    """
+
+    vocabulary_size: int
+    latent_dim: int = 32
+    embedding_dim: int = 128
+    encoder_dim: int = 128
+    decoder: str = "lstm"
+    decoder_dim: int = 256
+    decoder_layers: int = 1
+    num_heads: int = 4
+    context_length: int = 64
+    dropout: float = 0.0
+    conditioning: str = "input_and_state"
+    beta: float = 1.0
+    kl_annealing: str = "none"
+    annealing_steps: int = 1000
+    word_dropout: float = 0.0
+    free_bits: float = 0.0
+    batch_norm_gamma: float | None = None
+
+    def __post_init__(self):
+        _int_at_least(self, "vocabulary_size", 5)
+        for name in ("latent_dim", "embedding_dim", "encoder_dim", "decoder_dim", "decoder_layers", "num_heads",
+                     "context_length", "annealing_steps"):
+            _int_at_least(self, name, 1)
+        _choice(self, "decoder", DECODERS)
+        if self.decoder == "transformer" and self.decoder_dim % self.num_heads:
+            _fail(self, "decoder_dim", f"must be divisible by num_heads = {self.num_heads} for a Transformer decoder")
+        _float_in(self, "dropout", 0.0, 1.0, high_open=True)
+        _choice(self, "conditioning", LATENT_CONDITIONING)
+        if self.decoder == "transformer" and self.conditioning == "state":
+            _fail(self, "conditioning", "'state' needs an RNN decoder (a Transformer has no recurrent state)")
+        _float_in(self, "beta", 0.0, 1e6)
+        _choice(self, "kl_annealing", KL_ANNEALING)
+        _float_in(self, "word_dropout", 0.0, 1.0, high_open=True)
+        _float_in(self, "free_bits", 0.0, 1e6)
+        if self.batch_norm_gamma is not None:
+            _float_in(self, "batch_norm_gamma", 0.0, 1e3, low_open=True)
 
 
 @dataclass

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
 
-from lm_keras.data import stdlib_docs
+from lm_keras.data import poems, stdlib_docs
 from lm_keras.data.corpus import Corpus, read_text_file, require_text
 from lm_keras.errors import CorpusError
 from lm_keras.utils.atomic import atomic_file
@@ -39,6 +39,7 @@ class NamedCorpus:
     source: str
     description: str
     table: str = None  # the cache file read into Corpus.frame
+    derived_from: str = None  # built from another named corpus by `_DERIVATIONS[name]`
 
 
 NAMED_CORPORA = {
@@ -59,6 +60,15 @@ NAMED_CORPORA = {
             source=CHINESE_POETRY_URL + "全唐诗/poet.tang.*.json",
             description="61,584 Tang poems, one a line as `title：body`; table with author/title/body.",
             table="tang_poems.tsv",
+        ),
+        NamedCorpus(
+            "tang_quatrains",
+            {},
+            line_level=True,
+            source=CHINESE_POETRY_URL + "全唐诗/poet.tang.*.json (via tang_poems)",
+            description="About 14,000 regular quatrains from tang_poems (four lines of 5 or 7 characters, "
+                        "bodies only, deduplicated), one a line.",
+            derived_from="tang_poems",
         ),
         NamedCorpus(
             "tang300",
@@ -174,7 +184,12 @@ _FETCHERS = {
 }
 
 
+_DERIVATIONS = {"tang_quatrains": lambda text: "\n".join(poems.quatrains(text)) + "\n"}
+
+
 def _files(spec):
+    if spec.derived_from:
+        return _files(NAMED_CORPORA[spec.derived_from])
     if spec.name == "python_docs":
         return {stdlib_docs.cache_name(): None}
     return spec.files
@@ -188,6 +203,10 @@ def load_named(name, cache, download=True):
     """Load a named corpus from the cache, fetching it first if it is missing."""
     spec = NAMED_CORPORA[name]
     cache = Path(cache)
+    if spec.derived_from:
+        base = load_named(spec.derived_from, cache, download)
+        return Corpus(name=name, text=_DERIVATIONS[name](base.text), line_level=spec.line_level,
+                      source=spec.source, files=base.files)
     files = _files(spec)
     missing = [f for f in files if not (cache / f).exists()]
     if missing:

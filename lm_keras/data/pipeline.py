@@ -4,6 +4,8 @@ A window of `context_length + 1` tokens gives `inputs = window[:-1]` and
 `targets = window[1:]`: the model predicts each next token.
 """
 
+import warnings
+
 import numpy as np
 import tensorflow as tf
 
@@ -87,3 +89,43 @@ def lm_dataset(ids, context_length, batch_size, sampling="sequential", shuffle=T
         .batch(batch_size, drop_remainder=drop_remainder)
         .prefetch(tf.data.AUTOTUNE)
     )
+
+
+def encode_rows(documents, tokenizer, max_length):
+    """One row per document, `[BOS] document [EOS]` padded with 0: an int32 array (num_documents, width).
+
+    `width` is the longest row, at most `max_length`; longer documents are cut to
+    `max_length` tokens (their end, [EOS] included, is lost) with a warning. Models that
+    read whole documents (the VAE's encoder) use this instead of windows of a stream.
+    """
+    if not documents:
+        raise CorpusError("No documents to encode: the split is empty.")
+    ragged = tokenizer.encode(tf.constant(list(documents)))
+    n = ragged.nrows()
+    ragged = tf.concat([tf.fill([n, 1], tokenizer.bos_id), ragged, tf.fill([n, 1], tokenizer.eos_id)], axis=1)
+    lengths = ragged.row_lengths().numpy()
+    if lengths.max() > max_length:
+        warnings.warn(f"{int((lengths > max_length).sum())} of {len(lengths)} documents are longer than "
+                      f"{max_length} tokens ([BOS] and [EOS] included) and were truncated.")
+    width = int(min(lengths.max(), max_length))
+    return ragged[:, :width].to_tensor(0, shape=[None, width]).numpy().astype(np.int32)
+
+
+def document_dataset(rows, batch_size, shuffle=True, seed=0, repeat=False, skip_batches=0, drop_remainder=True):
+    """Batches (batch, width) of the rows of `encode_rows`, shuffled with `seed` each pass.
+
+    `skip_batches` starts after that many batches of the same sequence (exact resume).
+    """
+    rows = np.asarray(rows, np.int32)
+    if len(rows) < batch_size and drop_remainder:
+        raise CorpusError(f"{len(rows)} documents are fewer than one batch of {batch_size}; "
+                          f"use a smaller batch size or more documents.")
+    dataset = tf.data.Dataset.from_tensor_slices(rows)
+    if shuffle:
+        dataset = dataset.shuffle(len(rows), seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        dataset = dataset.repeat()
+    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+    if skip_batches:
+        dataset = dataset.skip(skip_batches)
+    return dataset.prefetch(tf.data.AUTOTUNE)

@@ -95,8 +95,12 @@ class Generator:
         return self._crop(self._encode(prompts))
 
     def generate_ids(self, prompt_rows, max_new_tokens=100, temperature=1.0, top_k=0, top_p=1.0,
-                     seed=None, stop_at_eos=True, num_beams=None, length_penalty=1.0, use_cache=True):
+                     seed=None, stop_at_eos=True, num_beams=None, length_penalty=1.0, use_cache=True,
+                     condition=None):
         """Token-level generation: list of prompt id lists -> list of new id lists (EOS excluded).
+
+        `condition` (batch, d) is passed to the prefill of a conditional model (the VAE's
+        latent code z, one row per prompt).
 
         `num_beams` (an int >= 1) switches from sampling to beam search (temperature,
         top-k and top-p are then ignored). `use_cache=False` runs the naive loop that
@@ -111,14 +115,14 @@ class Generator:
         seed = random.SystemRandom().randrange(2**31 - 1) if seed is None else int(seed)
         stop_id = self.tokenizer.eos_id if stop_at_eos else -1
         if not use_cache:
-            if num_beams is not None:
-                raise ValueError("Beam search needs the cache (use_cache=True).")
+            if num_beams is not None or condition is not None:
+                raise ValueError("Beam search and conditioning need the cache (use_cache=True).")
             new = np.concatenate([
                 naive_generate_ids(self.model, [row], max_new_tokens, temperature, top_k, top_p, seed,
                                    self._banned.numpy(), stop_id) for row in prompt_rows])
             return _cut_at_stop(new, stop_id)
         ids, mask = left_pad(tf.ragged.constant(prompt_rows, dtype=tf.int32))
-        logits, cache = self._prefill(ids, mask)
+        logits, cache = self._prefill(ids, mask, *_condition_arg(condition))
         if num_beams is not None:
             # XLA needs the output length at compile time; a plain graph takes it as a tensor.
             length = int(max_new_tokens) if self.jit_compile else tf.constant(int(max_new_tokens))
@@ -130,13 +134,14 @@ class Generator:
                                tf.constant(int(top_k)), tf.constant(float(top_p)), tf.constant(stop_id))
         return _cut_at_stop(new.numpy()[:, :max_new_tokens], stop_id)
 
-    def generate_text(self, prompts, max_new_tokens, temperature, top_k, top_p, seed, capacity):
+    def generate_text(self, prompts, max_new_tokens, temperature, top_k, top_p, seed, capacity, condition=None):
         """The whole string -> string road in TensorFlow ops (what the SavedModel serves).
 
         Args:
             prompts: tf.string (batch,). Empty prompts start from [BOS]; prompts longer
                 than the context are cropped from the left (silently, in a graph).
             max_new_tokens: int32 scalar, at most `capacity` (a Python int).
+            condition: for a conditional model, (batch, d) passed to its prefill.
             temperature, top_k, top_p, seed: scalars, as in `generate_ids`; out-of-range
                 values raise `InvalidArgumentError` with a message naming the argument.
 
@@ -154,7 +159,7 @@ class Generator:
         full = tf.concat([bos, full], axis=1)
         limit = getattr(self.model, "context_length", None)
         ids, mask = left_pad(full[:, -limit:] if limit else full)
-        logits, cache = self.model.prefill(ids, mask)
+        logits, cache = self.model.prefill(ids, mask, *_condition_arg(condition))
         new = self._decode(logits, cache, capacity, max_new_tokens, tf.cast(seed, tf.int32),
                            tf.cast(temperature, tf.float32), tf.cast(top_k, tf.int32),
                            tf.cast(top_p, tf.float32), tf.constant(self.tokenizer.eos_id))
@@ -163,7 +168,7 @@ class Generator:
         return self.tokenizer.decode(tf.concat([full, new], axis=1))
 
     def __call__(self, prompts, max_new_tokens=100, temperature=1.0, top_k=0, top_p=1.0, seed=None,
-                 stop_at_eos=True, num_beams=None, length_penalty=1.0, use_cache=True):
+                 stop_at_eos=True, num_beams=None, length_penalty=1.0, use_cache=True, condition=None):
         """Prompt(s) -> prompt + generated text (a str for a str, a list for a list).
 
         The whole prompt is returned even when the model only read its last
@@ -173,11 +178,16 @@ class Generator:
         prompts = [prompts] if single else list(prompts)
         full = self._encode(prompts)
         new = self.generate_ids(self._crop(full), max_new_tokens, temperature, top_k, top_p, seed, stop_at_eos, num_beams,
-                                length_penalty, use_cache)
+                                length_penalty, use_cache, condition)
         texts = [self.tokenizer.decode_to_str(r + n) for r, n in zip(full, new)]
         return texts[0] if single else texts
 
     generate = __call__
+
+
+def _condition_arg(condition):
+    """The extra prefill argument of a conditional model, none for a plain language model."""
+    return () if condition is None else (tf.convert_to_tensor(condition, tf.float32),)
 
 
 def output_capacity(max_new_tokens):

@@ -26,6 +26,13 @@ def left_to_right_padding(token_ids, padding_mask):
     return ops.take_along_axis(token_ids, source, axis=1), positions < lengths
 
 
+def _offset(x, embedding_offset):
+    """(batch, time, d) + (batch, d) broadcast over time; None adds nothing."""
+    if embedding_offset is None:
+        return x
+    return x + ops.expand_dims(ops.cast(embedding_offset, x.dtype), 1)
+
+
 _LAYERS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU, "simple_rnn": keras.layers.SimpleRNN}
 
 
@@ -64,9 +71,9 @@ class RNNLanguageModel(LanguageModel):
         self.output_projection.build(shape)
         self.built = True
 
-    def _run(self, token_ids, initial_cache=None, padding_mask=None, training=None):
+    def _run(self, token_ids, initial_cache=None, padding_mask=None, training=None, embedding_offset=None):
         """ids (batch, time) -> (hidden states (batch, time, hidden_dim), final cache)."""
-        x = self.embedding(token_ids)
+        x = _offset(self.embedding(token_ids), embedding_offset)
         cache = []
         for i, layer in enumerate(self.rnn_layers):
             initial_state = None if initial_cache is None else list(initial_cache[i])
@@ -75,9 +82,13 @@ class RNNLanguageModel(LanguageModel):
             x = self.dropout_layer(x, training=training)
         return x, tuple(cache)
 
-    def call(self, token_ids, training=None):
-        """token_ids (batch, time) int -> logits (batch, time, vocabulary_size)."""
-        hidden, _ = self._run(token_ids, training=training)
+    def call(self, token_ids, training=None, embedding_offset=None, initial_cache=None):
+        """token_ids (batch, time) int -> logits (batch, time, vocabulary_size).
+
+        A conditional model (the VAE's decoder) passes `embedding_offset` (batch,
+        embedding_dim), added to every input embedding, and/or its `initial_cache`.
+        """
+        hidden, _ = self._run(token_ids, initial_cache, training=training, embedding_offset=embedding_offset)
         return self.output_projection(hidden)
 
     def initial_cache(self, batch_size):
@@ -85,22 +96,26 @@ class RNNLanguageModel(LanguageModel):
         zeros = ops.zeros((batch_size, self.config.hidden_dim), dtype=self.compute_dtype)
         return tuple(tuple(zeros for _ in range(self.states_per_layer)) for _ in self.rnn_layers)
 
-    def prefill(self, token_ids, padding_mask=None):
+    def prefill(self, token_ids, padding_mask=None, embedding_offset=None, initial_cache=None):
         """Read a prompt: (batch, time) ids -> (last logits (batch, vocab), cache).
 
         Prompts of different lengths are left-padded; `padding_mask` (batch, time) is
         False on padding. The rows are re-aligned to right padding, the only masks cuDNN
         accepts, and the recurrent state carries over masked steps, so every row ends in
-        exactly the state after its own last token.
+        exactly the state after its own last token. `embedding_offset` and
+        `initial_cache` condition the model as in `call`.
         """
         if padding_mask is not None:
             token_ids, padding_mask = left_to_right_padding(token_ids, padding_mask)
-        _, cache = self._run(token_ids, padding_mask=padding_mask, training=False)
+        _, cache = self._run(token_ids, initial_cache, padding_mask, training=False,
+                             embedding_offset=embedding_offset)
         return self.output_projection(cache[-1][0]), cache  # an RNN's output is its state h
 
-    def step(self, token_ids, cache):
+    def step(self, token_ids, cache, embedding_offset=None):
         """One new position: ids (batch,) and cache -> (logits (batch, vocab), new cache)."""
         x = self.embedding(token_ids)
+        if embedding_offset is not None:
+            x = x + ops.cast(embedding_offset, x.dtype)
         new_cache = []
         for layer, state in zip(self.rnn_layers, cache):
             x, new_state = layer.cell(x, list(state), training=False)

@@ -80,9 +80,11 @@ class TransformerLanguageModel(LanguageModel):
             self.output_projection.build(shape)
         self.built = True
 
-    def _embed(self, token_ids, positions, training=None):
-        """ids (b, t), positions (b or 1, t) -> (b, t, d_model)"""
+    def _embed(self, token_ids, positions, training=None, embedding_offset=None):
+        """ids (b, t), positions (b or 1, t), optional offset (b, d_model) added everywhere -> (b, t, d_model)"""
         x = self.token_embedding(token_ids)
+        if embedding_offset is not None:
+            x = x + ops.expand_dims(ops.cast(embedding_offset, x.dtype), 1)
         if self.position_embedding is not None:
             x = x + ops.cast(self.position_embedding(positions), x.dtype)
         return self.embedding_dropout(x, training=training)
@@ -99,8 +101,11 @@ class TransformerLanguageModel(LanguageModel):
             raise ValueError(f"Input of {time} tokens is longer than context_length={self.context_length}; "
                              f"crop it to the last {self.context_length} tokens.")
 
-    def call(self, token_ids, training=None, return_attention_scores=False):
+    def call(self, token_ids, training=None, return_attention_scores=False, embedding_offset=None):
         """token_ids (b, t), t <= context_length -> logits (b, t, vocabulary_size).
+
+        A conditional model (the VAE's decoder) passes `embedding_offset` (b, d_model),
+        added to every input embedding.
 
         With `return_attention_scores`, also a list with each layer's attention weights (b, heads, t, t).
         """
@@ -108,7 +113,7 @@ class TransformerLanguageModel(LanguageModel):
         self._check_length(time)
         positions = ops.expand_dims(ops.arange(time, dtype="int32"), 0)
         mask = causal_mask(time)
-        x = self._embed(token_ids, positions, training)
+        x = self._embed(token_ids, positions, training, embedding_offset)
         scores = []
         for block in self.blocks:
             x = block(x, attention_mask=mask, positions=positions, training=training,
@@ -140,14 +145,14 @@ class TransformerLanguageModel(LanguageModel):
             "index": ops.convert_to_tensor(0, "int32"),
         }
 
-    def _extend(self, token_ids, token_mask, positions, cache):
+    def _extend(self, token_ids, token_mask, positions, cache, embedding_offset=None):
         """Write t new tokens at slots [index, index + t) -> (logits of the last one (b, vocab), cache)."""
         index = cache["index"]
         time = ops.shape(token_ids)[1]
         slot_mask = ops.slice_update(cache["mask"], [0, index], token_mask)
         # query i (slot index + i) sees the filled slots up to its own.
         visible = causal_mask(time, self.context_length, offset=index) & ops.expand_dims(slot_mask, 1)
-        x = self._embed(token_ids, positions, training=False)
+        x = self._embed(token_ids, positions, training=False, embedding_offset=embedding_offset)
         layers = []
         for block, kv in zip(self.blocks, cache["layers"]):
             x, kv = block(x, attention_mask=visible, positions=positions, cache=kv, cache_index=index,
@@ -162,7 +167,7 @@ class TransformerLanguageModel(LanguageModel):
             "index": index + time,
         }
 
-    def prefill(self, token_ids, padding_mask=None):
+    def prefill(self, token_ids, padding_mask=None, embedding_offset=None):
         """Read a prompt: (b, t) ids, t <= context_length -> (last logits (b, vocab), cache).
 
         Prompts are left-padded; `padding_mask` (b, t) is False on padding. Each row's
@@ -174,22 +179,23 @@ class TransformerLanguageModel(LanguageModel):
             padding_mask = ops.ones((batch, time), "bool")
         padding_mask = ops.cast(padding_mask, "bool")
         positions = ops.maximum(ops.cumsum(ops.cast(padding_mask, "int32"), axis=1) - 1, 0)
-        return self._extend(token_ids, padding_mask, positions, self.initial_cache(batch))
+        return self._extend(token_ids, padding_mask, positions, self.initial_cache(batch), embedding_offset)
 
-    def _slide(self, cache):
+    def _slide(self, cache, embedding_offset=None):
         """Full cache -> a cache holding only the last context_length // 2 tokens, re-read from position 0."""
         keep = self.context_length // 2
         if keep == 0:
             return self.initial_cache(ops.shape(cache["tokens"])[0])
-        _, cache = self.prefill(cache["tokens"][:, -keep:], cache["mask"][:, -keep:])
+        _, cache = self.prefill(cache["tokens"][:, -keep:], cache["mask"][:, -keep:], embedding_offset)
         return cache
 
-    def step(self, token_ids, cache):
+    def step(self, token_ids, cache, embedding_offset=None):
         """One new position: ids (b,) and cache -> (logits (b, vocab), new cache)."""
-        cache = ops.cond(cache["index"] >= self.context_length, lambda: self._slide(cache), lambda: cache)
+        cache = ops.cond(cache["index"] >= self.context_length, lambda: self._slide(cache, embedding_offset),
+                         lambda: cache)
         token_ids = ops.expand_dims(token_ids, 1)
         mask = ops.ones_like(token_ids, dtype="bool")
-        return self._extend(token_ids, mask, ops.expand_dims(cache["positions"], 1), cache)
+        return self._extend(token_ids, mask, ops.expand_dims(cache["positions"], 1), cache, embedding_offset)
 
     def get_config(self):
         return {**super().get_config(), **self.config.to_dict()}
