@@ -10,8 +10,8 @@ import re
 import sys
 from pathlib import Path
 
-from lm_keras.config import (DISTRIBUTIONS, OPTIMIZERS, POSITION_ENCODINGS, PRECISIONS, RNN_CELLS, SAMPLING_MODES,
-                             SCHEDULES, TOKENIZER_KINDS)
+from lm_keras.config import (DECODERS, DISTRIBUTIONS, KL_ANNEALING, LATENT_CONDITIONING, OPTIMIZERS,
+                             POSITION_ENCODINGS, PRECISIONS, RNN_CELLS, SAMPLING_MODES, SCHEDULES, TOKENIZER_KINDS)
 
 # Defaults that depend on the model family (nanoGPT's for the Transformer).
 FAMILY_DEFAULTS = {
@@ -20,6 +20,7 @@ FAMILY_DEFAULTS = {
     "transformer": dict(learning_rate=1e-3, optimizer="adamw", weight_decay=0.1, schedule="cosine",
                         warmup_steps=100, beta_2=0.99, jit_compile=True),
 }
+FAMILY_DEFAULTS["vae"] = FAMILY_DEFAULTS["rnn"]
 
 EXAMPLES = """examples:
   python -m lm_keras train --corpus tiny_shakespeare --steps 2000 --out saved_models/shakespeare
@@ -30,6 +31,8 @@ EXAMPLES = """examples:
   python -m lm_keras evaluate saved_models/shakespeare --split validation --ngram 3 5
   python -m lm_keras evaluate --corpus tiny_shakespeare --tokenizer word --ngram 1 2 3
   python -m lm_keras export saved_models/shakespeare --out saved_models/shakespeare_export
+  python -m lm_keras train --corpus tang_quatrains --model vae --batch-norm-gamma 0.6 --out saved_models/vae
+  python -m lm_keras generate --model saved_models/vae --interpolate "白日依山盡，…" "床前明月光，…"
 """
 
 
@@ -54,13 +57,14 @@ def _train_parser(sub):
     tok.add_argument("--min-frequency", type=int, default=1, help="drop rarer tokens")
     tok.add_argument("--lowercase", action="store_true", help="lower-case text (word and subword)")
     model = p.add_argument_group("model")
-    model.add_argument("--model", choices=(*RNN_CELLS, "transformer"), default="lstm",
-                       help="recurrent cell, or a GPT-style Transformer")
+    model.add_argument("--model", choices=(*RNN_CELLS, "transformer", "vae"), default="lstm",
+                       help="recurrent cell, a GPT-style Transformer, or a text VAE (one document per line)")
     model.add_argument("--layers", type=int, help="stacked recurrent layers or decoder blocks "
                                                   "(default: 1 RNN layer, 4 Transformer blocks)")
     model.add_argument("--dropout", type=float, default=0.0, help="dropout rate")
-    model.add_argument("--embedding-dim", type=int, default=64, help="RNN: token embedding size")
-    model.add_argument("--hidden-dim", type=int, default=256, help="RNN: recurrent state size")
+    model.add_argument("--embedding-dim", type=int, help="RNN and VAE: token embedding size (default: RNN 64, "
+                                                         "VAE 128)")
+    model.add_argument("--hidden-dim", type=int, default=256, help="RNN: recurrent state size; VAE: RNN decoder's")
     model.add_argument("--d-model", type=int, default=128, help="Transformer: width of the residual stream")
     model.add_argument("--heads", type=int, default=4, help="Transformer: attention heads")
     model.add_argument("--position-encoding", choices=POSITION_ENCODINGS, default="learned",
@@ -68,6 +72,19 @@ def _train_parser(sub):
     model.add_argument("--no-tie-weights", action="store_true",
                        help="Transformer: separate output matrix instead of the token embedding")
     model.add_argument("--no-bias", action="store_true", help="Transformer: no biases in Dense and LayerNorm")
+    vae = p.add_argument_group("text VAE (--model vae; see lm_keras.config.VAEConfig)")
+    vae.add_argument("--decoder", choices=DECODERS, default="lstm",
+                     help="the decoder LM (an RNN of --hidden-dim or a Transformer of --d-model)")
+    vae.add_argument("--latent-dim", type=int, default=32, help="size of z")
+    vae.add_argument("--encoder-dim", type=int, default=128, help="units of each direction of the GRU encoder")
+    vae.add_argument("--conditioning", choices=LATENT_CONDITIONING, default="input_and_state",
+                     help="where z enters the decoder")
+    vae.add_argument("--beta", type=float, default=1.0, help="weight of the KL term")
+    vae.add_argument("--kl-annealing", choices=KL_ANNEALING, default="none", help="KL weight schedule")
+    vae.add_argument("--annealing-steps", type=int, default=1000, help="length of the ramp (linear) or cycle")
+    vae.add_argument("--word-dropout", type=float, default=0.0, help="decoder inputs replaced by [UNK]")
+    vae.add_argument("--free-bits", type=float, default=0.0, help="per-dimension KL floor in nats")
+    vae.add_argument("--batch-norm-gamma", type=float, help="BN-VAE: batch-normalise mu with this fixed scale")
     train = p.add_argument_group("training")
     train.add_argument("--context", type=int, default=100, help="tokens per training window")
     train.add_argument("--batch-size", type=int, default=64, help="windows per step")
@@ -113,7 +130,7 @@ def _train_parser(sub):
 
 def _sampling_args(p):
     p.add_argument("--max-new-tokens", type=int, default=300, help="tokens to generate per prompt")
-    p.add_argument("--temperature", type=float, default=0.8, help="<= 0 means greedy")
+    p.add_argument("--temperature", type=float, help="<= 0 means greedy (default: 0.8; VAE codes: greedy)")
     p.add_argument("--top-k", type=int, default=0, help="sample among the k most likely tokens (0: all)")
     p.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling mass in (0, 1] (1: all)")
     p.add_argument("--seed", type=int, help="same seed, same text (default: random)")
@@ -134,8 +151,14 @@ def build_parser():
     g = sub.add_parser("generate", help="generate text from a trained run",
                        description="Generate text from a run directory written by `train`.",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    g.add_argument("run", help="run directory, e.g. saved_models/shakespeare")
+    g.add_argument("run", nargs="?", help="run directory, e.g. saved_models/shakespeare")
+    g.add_argument("--model", dest="model_run", metavar="RUN", help="the run directory (instead of the positional)")
     g.add_argument("--prompt", action="append", help="prompt text; repeat for several (default: empty prompt)")
+    latent = g.add_argument_group("text VAE runs (default: --sample 3)")
+    latent.add_argument("--interpolate", nargs=2, metavar=("A", "B"), help="decode codes on the line from A to B")
+    latent.add_argument("--steps", type=int, default=5, help="codes on the interpolation line, ends included")
+    latent.add_argument("--reconstruct", action="append", metavar="TEXT", help="encode TEXT and decode its code")
+    latent.add_argument("--sample", type=int, metavar="N", help="decode N codes drawn from the prior")
     _sampling_args(g)
     g.set_defaults(func=cmd_generate)
 
@@ -177,13 +200,23 @@ def cmd_train(args):
     from lm_keras.config import RunConfig, TokenizerConfig, TrainConfig
     from lm_keras.training import train_run
 
-    family = "transformer" if args.model == "transformer" else "rnn"
-    if family == "transformer":
+    family = args.model if args.model in ("transformer", "vae") else "rnn"
+    if family == "vae":
+        transformer = args.decoder == "transformer"
+        model = {"latent_dim": args.latent_dim, "embedding_dim": args.embedding_dim or 128,
+                 "encoder_dim": args.encoder_dim, "decoder": args.decoder,
+                 "decoder_dim": args.d_model if transformer else args.hidden_dim,
+                 "decoder_layers": args.layers or (4 if transformer else 1), "num_heads": args.heads,
+                 "dropout": args.dropout, "conditioning": args.conditioning, "beta": args.beta,
+                 "kl_annealing": args.kl_annealing, "annealing_steps": args.annealing_steps,
+                 "word_dropout": args.word_dropout, "free_bits": args.free_bits,
+                 "batch_norm_gamma": args.batch_norm_gamma}
+    elif family == "transformer":
         model = {"num_layers": args.layers or 4, "num_heads": args.heads, "d_model": args.d_model,
                  "dropout": args.dropout, "position_encoding": args.position_encoding,
                  "tie_weights": not args.no_tie_weights, "use_bias": not args.no_bias}
     else:
-        model = {"cell_type": args.model, "embedding_dim": args.embedding_dim, "hidden_dim": args.hidden_dim,
+        model = {"cell_type": args.model, "embedding_dim": args.embedding_dim or 64, "hidden_dim": args.hidden_dim,
                  "num_layers": args.layers or 1, "dropout": args.dropout}
     if args.jit_compile is not None:
         args.jit_compile = {"on": True, "off": False, "auto": "auto"}[args.jit_compile]
@@ -208,7 +241,7 @@ def cmd_train(args):
     from lm_keras.models import build_model
     from lm_keras.training.run import model_options
 
-    build_model(family, vocabulary_size=2, **model_options(config))  # validate model fields before loading data
+    build_model(family, vocabulary_size=8, **model_options(config))  # validate model fields before loading data
     out = args.out
     if out is None:
         from lm_keras.utils.paths import saved_models_dir
@@ -217,7 +250,10 @@ def cmd_train(args):
         out = saved_models_dir() / f"{name}_{args.model}_{args.tokenizer}"
     run = train_run(config, out=out, overwrite=args.overwrite, verbose=2 if args.quiet else "auto",
                     backup=not args.no_backup, tensorboard_dir=args.tensorboard, sample_every=args.sample_every)
-    print(f"\nSample (temperature 0.8):\n{run.samples[0]}\n")
+    if config.model_type == "vae":
+        print("\nDecoded from codes drawn from the prior (greedy):\n" + "\n".join(run.samples) + "\n")
+    else:
+        print(f"\nSample (temperature 0.8):\n{run.samples[0]}\n")
     print(f"Saved to {run.path}")
     return 0
 
@@ -225,13 +261,38 @@ def cmd_train(args):
 def cmd_generate(args):
     from lm_keras.runs import load_run
 
-    run = load_run(args.run)
+    if bool(args.run) == bool(args.model_run):
+        raise ValueError("give the run directory once: as the positional argument or as --model")
+    run = load_run(args.run or args.model_run)
+    if run.config.model_type == "vae":
+        return _generate_from_codes(run, args)
+    if args.interpolate or args.reconstruct or args.sample:
+        raise ValueError(f"--interpolate, --reconstruct and --sample need a text VAE run; "
+                         f"{run.path} is a {run.config.model_type} language model")
     prompts = args.prompt or [""]
     texts = run.generator(jit_compile=args.jit_compile)(
-        prompts, max_new_tokens=args.max_new_tokens, temperature=args.temperature, top_k=args.top_k,
+        prompts, max_new_tokens=args.max_new_tokens,
+        temperature=0.8 if args.temperature is None else args.temperature, top_k=args.top_k,
         top_p=args.top_p, seed=args.seed, stop_at_eos=not args.no_stop, num_beams=args.beams,
         length_penalty=args.length_penalty)
     print("\n\n---\n\n".join(texts))
+    return 0
+
+
+def _generate_from_codes(run, args):
+    """`generate` for a VAE run: interpolate, reconstruct or sample from the prior (greedy unless --temperature)."""
+    from lm_keras.generation import LatentGenerator
+
+    codes = LatentGenerator(run.model, run.tokenizer, jit_compile=args.jit_compile)
+    temperature = args.temperature or 0.0
+    if args.interpolate:
+        for t, text in codes.interpolate(*args.interpolate, steps=args.steps, temperature=temperature):
+            print(f"{t:.2f}  {text}")
+    if args.reconstruct:
+        for source, text in zip(args.reconstruct, codes.reconstruct(args.reconstruct, temperature, args.seed)):
+            print(f"{source}\n  -> {text}")
+    if args.sample or not (args.interpolate or args.reconstruct):
+        print("\n".join(codes.sample(args.sample or 3, seed=args.seed, temperature=temperature)))
     return 0
 
 
@@ -296,8 +357,10 @@ def cmd_export(args):
     out = args.out or f"{str(args.run).rstrip('/')}_saved_model"
     path = export_run(args.run, out, overwrite=args.overwrite, max_new_tokens_limit=args.max_new_tokens_limit,
                       jit_compile=not args.no_xla)
-    print(f"Exported to {path}\n  signatures: serving_default (prompt -> text), generate, score\n"
-          f"  try: saved_model_cli show --dir {path} --all")
+    from lm_keras.export import read_export_info
+
+    names = ", ".join(read_export_info(path)["signatures"])
+    print(f"Exported to {path}\n  signatures: {names}\n  try: saved_model_cli show --dir {path} --all")
     return 0
 
 

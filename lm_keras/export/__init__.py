@@ -1,7 +1,9 @@
 """SavedModel export: strings in, strings out, the tokenizer and the decode loop inside the graph."""
 
-from lm_keras.export.saved_model import ExportedLanguageModel, export_run, export_saved_model, load, load_saved_model
+from lm_keras.export.saved_model import (ExportedLanguageModel, ExportedVAE, export_run, export_saved_model, load,
+                                         load_saved_model, read_export_info)
 from lm_keras.export.server import DEFAULTS, LanguageModelServer
+from lm_keras.export.vae_server import VAEServer
 
-__all__ = ["DEFAULTS", "ExportedLanguageModel", "LanguageModelServer", "export_run", "export_saved_model", "load",
-           "load_saved_model"]
+__all__ = ["DEFAULTS", "ExportedLanguageModel", "ExportedVAE", "LanguageModelServer", "VAEServer", "export_run",
+           "export_saved_model", "load", "load_saved_model", "read_export_info"]

@@ -19,10 +19,28 @@ import tensorflow as tf
 import lm_keras
 from lm_keras.errors import ModelLoadError
 from lm_keras.export.server import DEFAULTS, LanguageModelServer
+from lm_keras.export.vae_server import VAEServer
 from lm_keras.utils.atomic import atomic_directory
 
 EXPORT_INFO = "export.json"
 KERAS_FILE = "model.keras"
+
+
+SIGNATURES = {
+    "generate": "prompt string[batch], max_new_tokens int32, temperature float32, top_k int32, "
+                "top_p float32, seed int32 -> text string[batch]",
+    "score": "text string[batch] -> log_likelihood float32[batch], num_tokens int32[batch], "
+             "perplexity float32[batch]",
+    "serving_default": "prompt string[batch] -> text string[batch] (generate with the defaults)",
+}
+VAE_SIGNATURES = {
+    "encode": "text string[batch] -> z_mean float32[batch, latent_dim], z_log_var float32[batch, latent_dim]",
+    "reconstruct": "text string[batch], temperature float32, seed int32 -> text string[batch] (decoded from z_mean)",
+    "sample": "count int32, temperature float32, seed int32 -> text string[count] (z from the prior N(0, I))",
+    "interpolate": "text_a string, text_b string, steps int32 -> text string[steps], t float32[steps]",
+    "generate": SIGNATURES["generate"] + " (given z = 0)",
+    "serving_default": SIGNATURES["serving_default"],
+}
 
 
 def export_saved_model(model, tokenizer, path, overwrite=False, add_special_tokens=False,
@@ -44,6 +62,7 @@ def export_saved_model(model, tokenizer, path, overwrite=False, add_special_toke
         raise FileExistsError(f"{path} already exists; pass overwrite=True (CLI: --overwrite) to replace it.")
     if not 1 <= max_new_tokens_limit <= 65536:
         raise ValueError(f"max_new_tokens_limit={max_new_tokens_limit} is invalid: must be in [1, 65536]")
+    is_vae = getattr(model, "latent_dim", None) is not None
     info = {
         "lm_keras_version": lm_keras.__version__,
         "model_class": type(model).__name__,
@@ -55,20 +74,17 @@ def export_saved_model(model, tokenizer, path, overwrite=False, add_special_toke
         "max_new_tokens_limit": max_new_tokens_limit,
         "generate_defaults": DEFAULTS,
         "run_config": run_config.to_dict() if run_config is not None else None,
-        "signatures": {
-            "generate": "prompt string[batch], max_new_tokens int32, temperature float32, top_k int32, "
-                        "top_p float32, seed int32 -> text string[batch]",
-            "score": "text string[batch] -> log_likelihood float32[batch], num_tokens int32[batch], "
-                     "perplexity float32[batch]",
-            "serving_default": "prompt string[batch] -> text string[batch] (generate with the defaults)",
-        },
+        "signatures": VAE_SIGNATURES if is_vae else SIGNATURES,
     }
     with tempfile.TemporaryDirectory() as scratch, atomic_directory(path, overwrite=overwrite) as directory:
         tokenizer.save(scratch)
         (Path(scratch) / EXPORT_INFO).write_text(json.dumps(info, indent=2, ensure_ascii=False), encoding="utf-8")
-        server = LanguageModelServer(
-            model, tokenizer, add_special_tokens, max_new_tokens_limit, jit_compile,
-            assets={"tokenizer_json": Path(scratch) / "tokenizer.json", "export_json": Path(scratch) / EXPORT_INFO})
+        assets = {"tokenizer_json": Path(scratch) / "tokenizer.json", "export_json": Path(scratch) / EXPORT_INFO}
+        if is_vae:
+            server = VAEServer(model, tokenizer, jit_compile, assets=assets)
+        else:
+            server = LanguageModelServer(model, tokenizer, add_special_tokens, max_new_tokens_limit, jit_compile,
+                                         assets=assets)
         tf.saved_model.save(server, str(directory), signatures=server.signatures())
         (Path(directory) / "assets.extra").mkdir()
         model.save(Path(directory) / "assets.extra" / KERAS_FILE)
@@ -156,6 +172,39 @@ class ExportedLanguageModel:
         return {k: v.numpy() for k, v in result.items()}
 
 
+class ExportedVAE(ExportedLanguageModel):
+    """A loaded text VAE export: `encode`, `reconstruct`, `sample`, `interpolate` (and `generate` given z = 0)."""
+
+    def encode(self, texts):
+        """Texts -> (z_mean, z_log_var), NumPy arrays (batch, latent_dim)."""
+        result = self.saved_model.encode(tf.constant(list(texts), tf.string))
+        return result["z_mean"].numpy(), result["z_log_var"].numpy()
+
+    def reconstruct(self, texts, temperature=0.0, seed=0):
+        result = self.saved_model.reconstruct(tf.constant(list(texts), tf.string), tf.constant(temperature, tf.float32),
+                                              tf.constant(seed, tf.int32))
+        return _strings(result["text"])
+
+    def sample(self, count, temperature=0.0, seed=None):
+        result = self.saved_model.sample(tf.constant(count, tf.int32), tf.constant(temperature, tf.float32),
+                                         tf.constant(-1 if seed is None else seed, tf.int32))
+        return _strings(result["text"])
+
+    def interpolate(self, text_a, text_b, steps=5):
+        """-> list of (t, text) for `steps` codes from μ(text_a) to μ(text_b)."""
+        result = self.saved_model.interpolate(tf.constant(text_a), tf.constant(text_b), tf.constant(steps, tf.int32))
+        return list(zip(result["t"].numpy().tolist(), _strings(result["text"])))
+
+    def score(self, texts):
+        raise NotImplementedError("A text VAE export has no `score`: its likelihood is a bound, see "
+                                  "lm_keras.evaluation.latent.importance_weighted_log_likelihood.")
+
+
+def _strings(tensor):
+    return [t.decode("utf-8") for t in tensor.numpy()]
+
+
 def load(path):
     """Load an export written by `export_saved_model` / `python -m lm_keras export`."""
-    return ExportedLanguageModel(path)
+    info = read_export_info(path)
+    return ExportedVAE(path) if info.get("model_class") == "TextVAE" else ExportedLanguageModel(path)

@@ -12,6 +12,12 @@ from lm_keras.generation import Generator
 DEFAULTS = {"max_new_tokens": 100, "temperature": 1.0, "top_k": 0, "top_p": 1.0, "seed": -1}
 
 
+def resolve_seed(seed):
+    """A seed < 0 becomes a fresh one from the clock (a random op would be seeded once, at export time)."""
+    clock = tf.cast(tf.math.floormod(tf.timestamp() * 1e6, 2**31 - 1), tf.int32)
+    return tf.where(seed < 0, clock, seed)
+
+
 class LanguageModelServer(tf.Module):
     """Everything a served language model needs, traced into TensorFlow graphs.
 
@@ -53,11 +59,8 @@ class LanguageModelServer(tf.Module):
         temperature <= 0 is greedy; top_k 0 and top_p 1 disable those filters; a seed < 0
         draws a fresh random seed per call, a seed >= 0 gives the same text every time.
         """
-        # a fresh seed per call from the clock (a random op would be seeded at export time)
-        clock = tf.cast(tf.math.floormod(tf.timestamp() * 1e6, 2**31 - 1), tf.int32)
-        seed = tf.where(seed < 0, clock, seed)
-        text = self._keras.generator.generate_text(prompt, max_new_tokens, temperature, top_k, top_p, seed,
-                                             capacity=self.max_new_tokens_limit)
+        text = self._keras.generator.generate_text(prompt, max_new_tokens, temperature, top_k, top_p,
+                                                   resolve_seed(seed), capacity=self.max_new_tokens_limit)
         return {"text": text}
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="prompt")])
@@ -72,13 +75,14 @@ class LanguageModelServer(tf.Module):
         """text tf.string (batch,) -> {"log_likelihood", "num_tokens", "perplexity"} (batch,) each."""
         return score_texts(self._keras.model, self.tokenizer, text, self.add_special_tokens)
 
+    def signature_functions(self):
+        """{signature name: tf.function with an input signature} to export."""
+        return {"serving_default": self.generate_with_defaults, "generate": self.generate, "score": self.score}
+
     def signatures(self):
-        """Trace the three signatures and track the variables they read; pass to `tf.saved_model.save`."""
-        signatures = {
-            "serving_default": self.generate_with_defaults.get_concrete_function(),
-            "generate": self.generate.get_concrete_function(),
-            "score": self.score.get_concrete_function(),
-        }
+        """Trace the signatures and track the variables they read; pass to `tf.saved_model.save`."""
+        signatures = {name: function.get_concrete_function()
+                      for name, function in self.signature_functions().items()}
         used = {}
         for function in signatures.values():
             for variable in function.variables:

@@ -55,8 +55,8 @@ class TextVAE(keras.Model):
         self.encoder_rnn = keras.layers.Bidirectional(keras.layers.GRU(encoder_dim), name="encoder")
         self.z_mean_head = keras.layers.Dense(latent_dim, name="z_mean")
         self.z_log_var_head = keras.layers.Dense(latent_dim, name="z_log_var")
-        self.z_mean_norm = (keras.layers.BatchNormalization(scale=False, epsilon=1e-6, name="z_mean_batch_norm")
-                            if batch_norm_gamma else None)
+        self.z_mean_norm = (keras.layers.BatchNormalization(scale=False, momentum=0.9, epsilon=1e-6,
+                            name="z_mean_batch_norm") if batch_norm_gamma else None)
         self.sampling = LatentSampling(seed=seed, name="sampling")
         if decoder == "transformer":
             self.decoder = TransformerLanguageModel(vocabulary_size, context_length, decoder_layers, num_heads,

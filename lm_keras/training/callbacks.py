@@ -100,6 +100,30 @@ class HistoryBackup(keras.callbacks.Callback):
         return history
 
 
+class FiniteBackupAndRestore(keras.callbacks.BackupAndRestore):
+    """`BackupAndRestore` that never checkpoints NaN weights: once the loss is not finite it
+    stops saving and keeps the last good checkpoint (instead of deleting it at the end)."""
+
+    def __init__(self, backup_dir):
+        super().__init__(str(backup_dir), save_freq="epoch")
+        self.diverged = False
+
+    def on_train_batch_end(self, batch, logs=None):
+        if logs and not np.isfinite(float(logs.get("loss", 0.0))):
+            self.diverged = True
+        super().on_train_batch_end(batch, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs and not np.isfinite(float(logs.get("loss", 0.0))):
+            self.diverged = True
+        if not self.diverged:
+            super().on_epoch_end(epoch, logs)
+
+    def on_train_end(self, logs=None):
+        if not self.diverged:
+            super().on_train_end(logs)
+
+
 def resumed_epoch(backup_dir):
     """The epoch a `BackupAndRestore` checkpoint in `backup_dir` resumes at (0 when there is none)."""
     metadata = Path(backup_dir) / "training_metadata.json"

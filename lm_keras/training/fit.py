@@ -7,15 +7,18 @@ import keras
 import numpy as np
 
 from lm_keras.config import TrainConfig
-from lm_keras.data.pipeline import check_length, lm_dataset, window_starts
+from lm_keras.data.pipeline import check_length, document_dataset, lm_dataset, window_starts
 from lm_keras.errors import TrainingError
 from lm_keras.evaluation.metrics import Perplexity
-from lm_keras.training.callbacks import HistoryBackup, ThroughputAndLearningRate, resumed_epoch
+from lm_keras.training.callbacks import (FiniteBackupAndRestore, HistoryBackup, ThroughputAndLearningRate,
+                                        resumed_epoch)
 from lm_keras.training.optimizers import build_optimizer
 
 
 def compile_language_model(model, config=None, total_steps=None, **overrides):
     """Compile with the optimizer of a `TrainConfig`, cross-entropy on logits and perplexity.
+
+    A model with its own objective (`own_loss = True`, the VAE) gets only the optimizer.
 
     Args:
         config: a `TrainConfig` (default `TrainConfig()`: Adam, lr 2e-3, clip norm 1).
@@ -23,8 +26,12 @@ def compile_language_model(model, config=None, total_steps=None, **overrides):
         overrides: `TrainConfig` fields to change, e.g. `learning_rate=1e-3, optimizer="adamw"`.
     """
     config = dataclasses.replace(config or TrainConfig(), **overrides)
+    optimizer = build_optimizer(model, config, total_steps or config.steps)
+    if getattr(model, "own_loss", False):  # the VAE computes its objective in its own train_step
+        model.compile(optimizer=optimizer, jit_compile=config.jit_compile)
+        return model
     model.compile(
-        optimizer=build_optimizer(model, config, total_steps or config.steps),
+        optimizer=optimizer,
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=[Perplexity()],
         jit_compile=config.jit_compile,
@@ -67,7 +74,8 @@ def fit_language_model(model, train_ids, validation_ids, config, callbacks=(), v
             epoch (`keras.callbacks.BackupAndRestore`); if a killed run left a checkpoint
             there, training resumes after its last complete epoch, on the same batches an
             uninterrupted run would see next, and ends with the same weights. The
-            directory is deleted when training ends.
+            directory is deleted when training ends well, and kept (with the last good
+            weights) when the loss became NaN.
         tensorboard_dir: write TensorBoard logs (loss, perplexity, learning rate,
             tokens/s per evaluation interval).
 
@@ -75,18 +83,46 @@ def fit_language_model(model, train_ids, validation_ids, config, callbacks=(), v
         TrainingError: the loss became NaN (training stops at once through
             `keras.callbacks.TerminateOnNaN`).
     """
-    keras.utils.set_random_seed(config.seed)
     epochs, steps_per_epoch = planned_epochs(config, len(train_ids))
+    return _fit(model, lambda skip: training_datasets(train_ids, validation_ids, config, skip_batches=skip),
+                epochs, steps_per_epoch, config.batch_size * config.context_length, config, callbacks, verbose,
+                backup_dir, tensorboard_dir)
+
+
+def document_datasets(train_rows, validation_rows, config, skip_batches=0):
+    """(train, validation) datasets of whole documents (rows of `encode_rows`) for `TrainConfig` `config`."""
+    train = document_dataset(train_rows, config.batch_size, seed=config.seed, repeat=True, skip_batches=skip_batches)
+    validation = document_dataset(validation_rows, config.batch_size, shuffle=False, drop_remainder=False)
+    return train, validation.take(config.eval_batches)
+
+
+def fit_documents(model, train_rows, validation_rows, config, callbacks=(), verbose="auto", backup_dir=None,
+                  tensorboard_dir=None):
+    """`fit_language_model` for models that read one whole document per example (the VAE).
+
+    An epoch is `eval_interval` batches of rows, or with `config.epochs` one pass over the
+    training rows; resume, NaN handling and callbacks are those of `fit_language_model`.
+    """
+    if config.epochs:
+        epochs, steps_per_epoch = config.epochs, max(1, len(train_rows) // config.batch_size)
+    else:
+        epochs, steps_per_epoch = math.ceil(config.steps / config.eval_interval), config.eval_interval
+    return _fit(model, lambda skip: document_datasets(train_rows, validation_rows, config, skip_batches=skip),
+                epochs, steps_per_epoch, config.batch_size * np.shape(train_rows)[1], config, callbacks, verbose,
+                backup_dir, tensorboard_dir)
+
+
+def _fit(model, make_datasets, epochs, steps_per_epoch, tokens_per_step, config, callbacks, verbose, backup_dir,
+         tensorboard_dir):
+    keras.utils.set_random_seed(config.seed)
     initial_epoch = resumed_epoch(backup_dir) if backup_dir else 0
-    train, validation = training_datasets(train_ids, validation_ids, config,
-                                          skip_batches=initial_epoch * steps_per_epoch)
-    monitors = [keras.callbacks.TerminateOnNaN(),
-                ThroughputAndLearningRate(config.batch_size * config.context_length)]
+    train, validation = make_datasets(initial_epoch * steps_per_epoch)
+    monitors = [keras.callbacks.TerminateOnNaN(), ThroughputAndLearningRate(tokens_per_step)]
     earlier = {}
     if backup_dir:
         history_backup = HistoryBackup(backup_dir)
         earlier = history_backup.previous(initial_epoch)  # read now: the directory is deleted when fit ends
-        monitors += [history_backup, keras.callbacks.BackupAndRestore(str(backup_dir), save_freq="epoch")]
+        monitors += [history_backup, FiniteBackupAndRestore(backup_dir)]
     if tensorboard_dir:
         monitors.append(keras.callbacks.TensorBoard(str(tensorboard_dir), update_freq="epoch"))
     if config.early_stopping_patience:
@@ -106,9 +142,11 @@ def fit_language_model(model, train_ids, validation_ids, config, callbacks=(), v
         history.history = {k: earlier.get(k, []) + v for k, v in history.history.items()}
     losses = history.history.get("loss", [])
     if not losses or not np.all(np.isfinite(losses)):
+        kept = resumed_epoch(backup_dir) if backup_dir else 0
+        where = (f" The last good checkpoint (after evaluation interval {kept}) is kept in {backup_dir}: the same "
+                 f"command resumes from it." if kept else " Nothing was saved.")
         raise TrainingError(
             f"Training stopped: the loss became NaN or infinite in epoch {len(losses)} "
-            f"(learning_rate={config.learning_rate}). Nothing was saved; try a lower "
-            f"learning rate or a smaller clip norm."
+            f"(learning_rate={config.learning_rate}).{where} Try a lower learning rate or a smaller clip norm."
         )
     return history

@@ -35,6 +35,6 @@ def build_optimizer(model, config, total_steps):
         return keras.optimizers.Adam(**common)
     optimizer = keras.optimizers.AdamW(weight_decay=config.weight_decay, **common)
     if not model.built:
-        model(ops.zeros((1, 1), "int32"))
+        model(ops.zeros((1, 2), "int32"))
     optimizer.exclude_from_weight_decay(var_list=no_weight_decay_variables(model))
     return optimizer

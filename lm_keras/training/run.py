@@ -8,15 +8,16 @@ import tensorflow as tf
 
 from lm_keras.config import RunConfig
 from lm_keras.data import NAMED_CORPORA, encode_documents, load_corpus, load_default_corpus, split_corpus
-from lm_keras.evaluation import evaluate_language_model
-from lm_keras.generation import Generator
+from lm_keras.data.pipeline import encode_rows
+from lm_keras.evaluation import evaluate_language_model, evaluate_vae
+from lm_keras.generation import Generator, LatentGenerator
 from lm_keras.models import build_model
 from lm_keras.runs import Run, write_run
 from lm_keras.tokenizers import create_tokenizer
 from lm_keras.errors import ConfigError
 from lm_keras.training.callbacks import GenerateSamples, resumed_epoch
 from lm_keras.training.devices import check_global_batch, precision_policy, resolve_precision, resolve_strategy
-from lm_keras.training.fit import compile_language_model, fit_language_model, planned_epochs
+from lm_keras.training.fit import compile_language_model, fit_documents, fit_language_model, planned_epochs
 from lm_keras.utils.atomic import atomic_directory
 
 DEFAULT = "default"
@@ -41,6 +42,9 @@ def prepare_data(corpus, config):
 def model_options(config):
     """The model fields of a `RunConfig`; a Transformer's context defaults to the training windows'."""
     options = dict(config.model)
+    if config.model_type == "vae":
+        options.setdefault("context_length", config.train.context_length)
+        options.setdefault("seed", config.train.seed)
     if config.model_type == "transformer":
         options.setdefault("context_length", config.train.context_length)
         if options["context_length"] < config.train.context_length:
@@ -55,6 +59,18 @@ def sample_prompts(corpus, validation_docs, count=2):
         return [""] * count
     lines = [line for line in validation_docs[0].split("\n") if line.strip()]
     return [line[:40] for line in lines[:count]] or [""]
+
+
+def _fit_vae(model, tokenizer, splits, config, fit_options, notice):
+    """Fit a `TextVAE` on whole documents -> (history, validation figures, samples from the prior)."""
+    rows = {name: encode_rows(docs, tokenizer, model.context_length) for name, docs in splits.items() if docs}
+    history = fit_documents(model, rows["train"], rows["validation"], config.train, **fit_options)
+    evaluation = evaluate_vae(model, rows["validation"], seed=config.train.seed)
+    notice(f"Validation: reconstruction {evaluation['reconstruction']:.2f}, KL {evaluation['kl']:.2f}, "
+           f"-ELBO {-evaluation['elbo']:.2f} nats per document ({-evaluation['elbo_per_token']:.4f} per token); "
+           f"active units {evaluation['active_units']}/{model.latent_dim}.")
+    samples = LatentGenerator(model, tokenizer).sample(3, seed=config.train.seed)
+    return history, evaluation, samples
 
 
 def backup_dir_for(out):
@@ -90,6 +106,9 @@ def train_run(config, out=None, overwrite=False, corpus=None, callbacks=(), verb
     reload_as = corpus.name if corpus.name in NAMED_CORPORA else corpus.source
     config = RunConfig.from_dict({**config.to_dict(), "corpus": reload_as, "column": corpus.column,
                                   "line_level": corpus.line_level})
+    if config.model_type == "vae" and not corpus.line_level:
+        raise ConfigError(f"RunConfig.model_type = 'vae' is invalid for {corpus.name}: a text VAE encodes whole "
+                          f"documents and needs a corpus of one document per line (tang_quatrains, tang_poems, ...)")
     tokenizer, splits, ids, chars = prepare_data(corpus, config)
     notice(f"Corpus {corpus.name}: {len(corpus.text):,} characters; {config.tokenizer.kind} tokenizer with "
            f"{tokenizer.vocabulary_size:,} tokens; train {len(ids['train']):,} / validation "
@@ -105,10 +124,14 @@ def train_run(config, out=None, overwrite=False, corpus=None, callbacks=(), verb
     keras.utils.set_random_seed(config.train.seed)
     with precision_policy(policy), strategy.scope():
         model = build_model(config.model_type, vocabulary_size=tokenizer.vocabulary_size, **model_options(config))
-        model(tf.zeros((1, 1), tf.int32))
+        model(tf.zeros((1, 2), tf.int32))
         epochs, steps_per_epoch = planned_epochs(config.train, len(ids["train"]))
+        if config.model_type == "vae" and config.train.epochs:  # an epoch is a pass over the documents
+            steps_per_epoch = max(1, len(splits["train"]) // config.train.batch_size)
         compile_language_model(model, config.train, total_steps=epochs * steps_per_epoch)
     config.model = {k: v for k, v in model.config.to_dict().items() if k != "vocabulary_size"}
+    if config.model_type == "vae":
+        config.model["seed"] = model.seed
     callbacks = list(callbacks)
     if sample_every:
         prompt = sample_prompts(corpus, splits["validation"])[0]
@@ -119,17 +142,20 @@ def train_run(config, out=None, overwrite=False, corpus=None, callbacks=(), verb
         notice(f"Resuming from the checkpoint in {backup_dir} (evaluation interval {resumed_epoch(backup_dir)}).")
 
     with atomic_directory(out, overwrite=overwrite) if out else contextlib.nullcontext() as directory:
-        history = fit_language_model(model, ids["train"], ids["validation"], config.train,
-                                     callbacks=callbacks, verbose=verbose, backup_dir=backup_dir,
-                                     tensorboard_dir=tensorboard_dir)
-        evaluation = evaluate_language_model(model, ids["validation"], config.train.context_length,
-                                             config.train.batch_size, chars["validation"])
-        notice(f"Validation: loss {evaluation['loss']:.4f} nats/token, perplexity "
-               f"{evaluation['perplexity']:.2f}, {evaluation['bits_per_character']:.3f} bits/char.")
-        generator = Generator(model, tokenizer, allow_eos=corpus.line_level)
-        max_new = sample_tokens or (300 if config.tokenizer.kind == "char" else 80)
-        samples = generator(sample_prompts(corpus, splits["validation"]), max_new_tokens=max_new,
-                            temperature=0.8, seed=config.train.seed)
+        fit_options = dict(callbacks=callbacks, verbose=verbose, backup_dir=backup_dir,
+                           tensorboard_dir=tensorboard_dir)
+        if config.model_type == "vae":
+            history, evaluation, samples = _fit_vae(model, tokenizer, splits, config, fit_options, notice)
+        else:
+            history = fit_language_model(model, ids["train"], ids["validation"], config.train, **fit_options)
+            evaluation = evaluate_language_model(model, ids["validation"], config.train.context_length,
+                                                 config.train.batch_size, chars["validation"])
+            notice(f"Validation: loss {evaluation['loss']:.4f} nats/token, perplexity "
+                   f"{evaluation['perplexity']:.2f}, {evaluation['bits_per_character']:.3f} bits/char.")
+            generator = Generator(model, tokenizer, allow_eos=corpus.line_level)
+            max_new = sample_tokens or (300 if config.tokenizer.kind == "char" else 80)
+            samples = generator(sample_prompts(corpus, splits["validation"]), max_new_tokens=max_new,
+                                temperature=0.8, seed=config.train.seed)
         run = Run(model=model, tokenizer=tokenizer, config=config, evaluation=evaluation,
                   samples=samples, history=history.history)
         if directory:
