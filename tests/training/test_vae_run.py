@@ -153,3 +153,66 @@ def test_nan_loss_stops_with_a_clear_message_and_keeps_the_last_good_checkpoint(
     assert float(run.model.steps_seen) == 6 and np.isfinite(run.history["loss"]).all()
     assert not backup.exists()
     assert tf.reduce_all(tf.math.is_finite(run.model.encode(tf.constant([[2, 5, 6, 3]]))[0]))
+
+
+MIRRORED_VAE = r"""
+import json
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+import keras, numpy as np
+from lm_keras.models import TextVAE
+from lm_keras.training import resolve_strategy
+
+rng = np.random.default_rng(0)
+rows = np.concatenate([np.full((16, 1), 2), rng.integers(4, 40, (16, 10)), np.full((16, 1), 3)], 1).astype("int32")
+
+
+def first_step(strategy, precision="float32"):
+    keras.utils.set_random_seed(0)
+    with strategy.scope():
+        vae = TextVAE(40, latent_dim=4, embedding_dim=8, encoder_dim=8, decoder_dim=16, seed=0)
+        vae(np.zeros((1, 2), "int32"))
+        # σ ≈ 0: z = μ on every replica, so one device and two replicas see the same batch
+        vae.z_log_var_head.kernel.assign(np.zeros(vae.z_log_var_head.kernel.shape))
+        vae.z_log_var_head.bias.assign(np.full(vae.z_log_var_head.bias.shape, -40.0))
+        vae.compile(optimizer=keras.optimizers.SGD(1.0))  # the change of each weight is minus its gradient
+    before = [w.numpy().copy() for w in vae.trainable_weights]
+    logs = vae.train_on_batch(rows, return_dict=True)
+    return logs["loss"], [b - w.numpy() for b, w in zip(before, vae.trainable_weights)], float(vae.steps_seen.numpy())
+
+
+loss_1, grads_1, _ = first_step(tf.distribute.get_strategy())
+loss_2, grads_2, steps = first_step(resolve_strategy("mirrored"))
+print(json.dumps({"loss_difference": abs(loss_1 - loss_2), "steps_seen": steps,
+                  "gradient_difference": max(float(np.abs(a - b).max()) for a, b in zip(grads_1, grads_2)),
+                  "gradient_scale": max(float(np.abs(a).max()) for a in grads_1)}))
+"""
+
+
+def test_vae_train_step_over_two_replicas_matches_one_device():
+    result = subprocess.run([sys.executable, "-c", MIRRORED_VAE], capture_output=True, text=True, timeout=600,
+                            cwd=ROOT)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    print(out)
+    assert out["loss_difference"] < 1e-3 and out["steps_seen"] == 1
+    assert out["gradient_difference"] < 1e-5 and out["gradient_scale"] > 1e-3
+
+
+def test_vae_trains_under_mixed_bfloat16(quatrains):
+    from lm_keras.data.pipeline import document_dataset
+    from lm_keras.models import TextVAE
+    from lm_keras.training import compile_language_model, precision_policy
+
+    keras.utils.set_random_seed(0)
+    with precision_policy("mixed_bfloat16"):
+        vae = TextVAE(quatrains["tokenizer"].vocabulary_size, latent_dim=8, embedding_dim=32, encoder_dim=32,
+                      decoder_dim=64, free_bits=0.1, seed=0)
+        vae(tf.zeros((1, 2), tf.int32))
+        compile_language_model(vae, TrainConfig(learning_rate=3e-3))
+    history = vae.fit(document_dataset(quatrains["rows"]["train"], 32, repeat=True), steps_per_epoch=20, epochs=2,
+                      verbose=0).history
+    assert vae.dtype_policy.name == "mixed_bfloat16"
+    assert vae(tf.constant(quatrains["rows"]["validation"][:2])).dtype == "float32"
+    assert np.isfinite(history["loss"]).all() and history["reconstruction"][-1] < history["reconstruction"][0]
