@@ -178,6 +178,8 @@ def build_parser():
     e.add_argument("--column", help="text column of a table corpus")
     e.add_argument("--split", choices=("train", "validation", "test"), default="validation")
     e.add_argument("--batch-size", type=int, default=64)
+    e.add_argument("--iw-samples", type=int, default=0, metavar="K",
+                   help="VAE runs: importance-weighted NLL bound with K samples per document (e.g. 100)")
     e.add_argument("--json", action="store_true", help="print the result as JSON")
     e.set_defaults(func=cmd_evaluate)
 
@@ -319,6 +321,8 @@ def cmd_evaluate(args):
     docs = splits[args.split]
     if not docs:
         raise ValueError(f"The {args.split} split of {corpus.name} is empty (test_fraction={train.test_fraction}).")
+    if run and run.config.model_type == "vae":
+        return _evaluate_vae(run, corpus, docs, args)
     results = []
     if run:
         model_name = run.config.model_type + (f" {run.config.model.get('cell_type')}"
@@ -348,6 +352,26 @@ def cmd_evaluate(args):
                                        "num_tokens"]]
         print(f"{corpus.name}, {args.split} split")
         print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    return 0
+
+
+def _evaluate_vae(run, corpus, docs, args):
+    """`evaluate` for a VAE run: ELBO terms, active units, mutual information, IW-NLL with --iw-samples."""
+    from lm_keras.data.pipeline import encode_rows
+    from lm_keras.evaluation import evaluate_vae
+
+    if args.ngram:
+        raise ValueError("--ngram compares language models; a VAE run is evaluated on its own (see --iw-samples)")
+    rows = encode_rows(docs, run.tokenizer, run.model.context_length)
+    result = {"corpus": corpus.name, "split": args.split,
+              **evaluate_vae(run.model, rows, num_importance_samples=args.iw_samples, seed=run.config.train.seed)}
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(f"{corpus.name}, {args.split} split, {result['num_rows']:,} documents (nats per document)")
+        for key, value in result.items():
+            if key not in ("corpus", "split"):
+                print(f"  {key:26s} {value:.4f}" if isinstance(value, float) else f"  {key:26s} {value}")
     return 0
 
 

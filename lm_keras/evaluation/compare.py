@@ -24,6 +24,9 @@ def evaluate(model, tokenizer, documents, line_level=False, context_length=None,
 
     ids = encode_documents(documents, tokenizer, add_special_tokens=line_level)
     characters = sum(len(d) + line_level for d in documents)
+    if getattr(model, "latent_dim", None) is not None:
+        raise TypeError("A text VAE has no exact likelihood: evaluate it with lm_keras.evaluation.evaluate_vae "
+                        "(ELBO and the importance-weighted bound).")
     if not isinstance(model, NGramLanguageModel):
         context_length = context_length or getattr(model, "context_length", None)
         if context_length is None:

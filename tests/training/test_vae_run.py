@@ -216,3 +216,12 @@ def test_vae_trains_under_mixed_bfloat16(quatrains):
     assert vae.dtype_policy.name == "mixed_bfloat16"
     assert vae(tf.constant(quatrains["rows"]["validation"][:2])).dtype == "float32"
     assert np.isfinite(history["loss"]).all() and history["reconstruction"][-1] < history["reconstruction"][0]
+
+
+def test_cli_evaluates_a_vae_run(vae_run):
+    result = _cli("evaluate", vae_run, "--split", "validation", "--iw-samples", 3, "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["split"] == "validation" and report["num_rows"] > 1000
+    assert report["nll_iw"] <= -report["elbo"] + 0.5  # the IW bound is at least as tight as the ELBO
+    assert report["elbo"] == pytest.approx(-(report["reconstruction"] + report["kl"]))
