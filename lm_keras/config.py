@@ -149,8 +149,9 @@ class VAEConfig(_Config):
     then `beta` for the second half); `word_dropout` replaces that fraction of decoder input
     tokens with [UNK] while training (Bowman et al.); `free_bits` is a per-dimension KL
     floor in nats (Kingma et al. 2016: each dimension's batch-mean KL counts as at least
-    that); `batch_norm_gamma` > 0 batch-normalises mu with that fixed scale (BN-VAE, Zhu et
-    al. 2020), which keeps the expected KL above d·gamma²/2.
+    that); `batch_norm_gamma` > 0 batch-normalises mu to mu = gamma·(mu_hat + b) with gamma
+    fixed and the shift b learned (BN-VAE, Zhu et al. 2020), which keeps the expected KL
+    above d·gamma²/2.
     """
 
     vocabulary_size: int

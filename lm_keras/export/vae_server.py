@@ -3,6 +3,7 @@
 import tensorflow as tf
 
 from lm_keras.export.server import LanguageModelServer, resolve_seed
+from lm_keras.generation import Generator
 
 
 class VAEServer(LanguageModelServer):
@@ -13,7 +14,9 @@ class VAEServer(LanguageModelServer):
         reconstruct(text string[b], temperature, seed) -> text string[b], decoded from μ
         sample(count int32, temperature, seed) -> text string[count], decoded from z ~ N(0, I)
         interpolate(text_a string, text_b string, steps int32) -> text string[steps], t float32[steps]
-    Decoding is greedy for temperature <= 0; a seed < 0 is drawn from the clock. Texts
+    Decoding is greedy for temperature <= 0 and never emits [UNK]; a seed < 0 is drawn
+    from the clock; `sample` draws the codes as `LatentGenerator.sample` does, so the same
+    seed gives the same poems here and in Python. Texts
     longer than the context are cut (a graph cannot warn); an empty text is read as
     [BOS] [EOS], the empty poem.
     """
@@ -23,6 +26,7 @@ class VAEServer(LanguageModelServer):
     def __init__(self, model, tokenizer, jit_compile=True, assets=None):
         super().__init__(model, tokenizer, add_special_tokens=True, max_new_tokens_limit=model.context_length,
                          jit_compile=jit_compile, assets=assets)
+        self._keras.generator = Generator(model, tokenizer, jit_compile, allow_eos=True, allow_unknown=False)
         self.latent_dim = model.latent_dim
         self.context_length = model.context_length
 

@@ -29,12 +29,14 @@ class Generator:
         allow_eos: whether [EOS] may be generated (and ends the text). Models of one document
             per line learn when to stop; a model of one long stream never saw [EOS], so for
             it (allow_eos=False) the token is banned and generation runs to max_new_tokens.
+        allow_unknown: whether [UNK] may be generated (it stands for every character the
+            vocabulary left out, so a model learns to predict it; it decodes to U+FFFD).
 
     Example:
         >>> Generator(model, tokenizer)("ROMEO:", max_new_tokens=100, temperature=0.8, seed=1)
     """
 
-    def __init__(self, model, tokenizer, jit_compile=False, allow_eos=True):
+    def __init__(self, model, tokenizer, jit_compile=False, allow_eos=True, allow_unknown=True):
         self.model = model
         self.tokenizer = tokenizer
         self.jit_compile = jit_compile
@@ -44,6 +46,8 @@ class Generator:
         banned[[tokenizer.pad_id, tokenizer.bos_id]] = -np.inf
         if not allow_eos:
             banned[tokenizer.eos_id] = -np.inf
+        if not allow_unknown:
+            banned[tokenizer.unk_id] = -np.inf
         self._banned = tf.constant(banned)
         self._decode = tf.function(self._decode_loop, jit_compile=jit_compile, reduce_retracing=True)
         self._beam = tf.function(self._beam_loop, jit_compile=jit_compile, reduce_retracing=True)

@@ -4,6 +4,8 @@ Decoding a code z is the project's `Generator` with `condition=z`: the same samp
 cache and beam search as every language model, starting from [BOS] and stopping at [EOS].
 """
 
+import random
+
 import numpy as np
 import tensorflow as tf
 
@@ -22,7 +24,7 @@ class LatentGenerator:
     def __init__(self, vae, tokenizer, jit_compile=False):
         self.vae = vae
         self.tokenizer = tokenizer
-        self.generator = Generator(vae, tokenizer, jit_compile=jit_compile, allow_eos=True)
+        self.generator = Generator(vae, tokenizer, jit_compile=jit_compile, allow_eos=True, allow_unknown=False)
 
     def rows(self, texts):
         """Texts -> rows of `[BOS] text [EOS]` (truncated to the context with a warning); empty texts are an error."""
@@ -56,8 +58,10 @@ class LatentGenerator:
         """`count` new texts, decoded from codes drawn from the prior N(0, I)."""
         if count < 1:
             raise ValueError(f"count={count} is invalid: must be >= 1")
-        z = np.random.default_rng(seed).standard_normal((count, self.vae.latent_dim))
-        return self.decode(z, temperature, seed=seed)
+        seed = random.SystemRandom().randrange(2**31 - 1) if seed is None else int(seed)
+        # the draw of the SavedModel's `sample` signature: the same seed gives the same codes and poems there
+        z = tf.random.stateless_normal([count, self.vae.latent_dim], seed=[seed, 0])
+        return self.decode(z.numpy(), temperature, seed=seed)
 
     def interpolate(self, text_a, text_b, steps=5, temperature=0.0):
         """Decode `steps` codes evenly spaced on the line from μ(a) to μ(b) -> list of (t, text), t from 0 to 1."""

@@ -225,3 +225,15 @@ def test_cli_evaluates_a_vae_run(vae_run):
     assert report["split"] == "validation" and report["num_rows"] > 1000
     assert report["nll_iw"] <= -report["elbo"] + 0.5  # the IW bound is at least as tight as the ELBO
     assert report["elbo"] == pytest.approx(-(report["reconstruction"] + report["kl"]))
+
+
+def test_samples_never_contain_unknown_and_match_the_export_for_a_seed(vae_run, tmp_path):
+    from lm_keras.export import export_run, load
+
+    run = load_run(vae_run)
+    codes = LatentGenerator(run.model, run.tokenizer)
+    samples = codes.sample(6, seed=11, temperature=1.0)
+    assert not any("\ufffd" in text for text in samples)
+    exported = load(export_run(vae_run, tmp_path / "export"))
+    assert exported.sample(6, temperature=1.0, seed=11) == samples
+    assert exported.interpolate(A, B, steps=3) == codes.interpolate(A, B, steps=3)
