@@ -31,7 +31,7 @@ EXAMPLES = """examples:
   python -m lm_keras evaluate saved_models/shakespeare --split validation --ngram 3 5
   python -m lm_keras evaluate --corpus tiny_shakespeare --tokenizer word --ngram 1 2 3
   python -m lm_keras export saved_models/shakespeare --out saved_models/shakespeare_export
-  python -m lm_keras train --corpus tang_quatrains --model vae --batch-norm-gamma 0.6 --out saved_models/vae
+  python -m lm_keras train --corpus tang_quatrains --model vae --steps 3000 --out saved_models/vae
   python -m lm_keras generate --model saved_models/vae --interpolate "白日依山盡，…" "床前明月光，…"
 """
 
@@ -80,11 +80,13 @@ def _train_parser(sub):
     vae.add_argument("--conditioning", choices=LATENT_CONDITIONING, default="input_and_state",
                      help="where z enters the decoder")
     vae.add_argument("--beta", type=float, default=1.0, help="weight of the KL term")
-    vae.add_argument("--kl-annealing", choices=KL_ANNEALING, default="none", help="KL weight schedule")
+    vae.add_argument("--kl-annealing", choices=KL_ANNEALING, default="cyclical", help="KL weight schedule")
     vae.add_argument("--annealing-steps", type=int, default=1000, help="length of the ramp (linear) or cycle")
     vae.add_argument("--word-dropout", type=float, default=0.0, help="decoder inputs replaced by [UNK]")
     vae.add_argument("--free-bits", type=float, default=0.0, help="per-dimension KL floor in nats")
-    vae.add_argument("--batch-norm-gamma", type=float, help="BN-VAE: batch-normalise mu with this fixed scale")
+    vae.add_argument("--batch-norm-gamma", type=float, default=0.6,
+                     help="BN-VAE: batch-normalise mu with this fixed scale (0: off; the vanilla VAE is "
+                          "--kl-annealing none --batch-norm-gamma 0)")
     train = p.add_argument_group("training")
     train.add_argument("--context", type=int, default=100, help="tokens per training window")
     train.add_argument("--batch-size", type=int, default=64, help="windows per step")
@@ -212,7 +214,7 @@ def cmd_train(args):
                  "dropout": args.dropout, "conditioning": args.conditioning, "beta": args.beta,
                  "kl_annealing": args.kl_annealing, "annealing_steps": args.annealing_steps,
                  "word_dropout": args.word_dropout, "free_bits": args.free_bits,
-                 "batch_norm_gamma": args.batch_norm_gamma}
+                 "batch_norm_gamma": args.batch_norm_gamma or None}
     elif family == "transformer":
         model = {"num_layers": args.layers or 4, "num_heads": args.heads, "d_model": args.d_model,
                  "dropout": args.dropout, "position_encoding": args.position_encoding,

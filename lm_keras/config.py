@@ -152,6 +152,11 @@ class VAEConfig(_Config):
     that); `batch_norm_gamma` > 0 batch-normalises mu to mu = gamma·(mu_hat + b) with gamma
     fixed and the shift b learned (BN-VAE, Zhu et al. 2020), which keeps the expected KL
     above d·gamma²/2.
+
+    The defaults (BN-VAE with gamma 0.6 and cyclical annealing) are the configuration that
+    kept the most information in z with the best likelihood in `benchmarks/vae_quatrains.py`;
+    the vanilla VAE of the formulas is `kl_annealing="none", batch_norm_gamma=None`, and it
+    collapses (KL < 0.5 nats per poem there).
     """
 
     vocabulary_size: int
@@ -166,11 +171,11 @@ class VAEConfig(_Config):
     dropout: float = 0.0
     conditioning: str = "input_and_state"
     beta: float = 1.0
-    kl_annealing: str = "none"
+    kl_annealing: str = "cyclical"
     annealing_steps: int = 1000
     word_dropout: float = 0.0
     free_bits: float = 0.0
-    batch_norm_gamma: float | None = None
+    batch_norm_gamma: float | None = 0.6
 
     def __post_init__(self):
         _int_at_least(self, "vocabulary_size", 5)

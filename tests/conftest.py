@@ -72,7 +72,8 @@ def train_small_vae(quatrains, steps=150, **options):
     from lm_keras.models import TextVAE
 
     keras.utils.set_random_seed(0)
-    settings = dict(latent_dim=16, embedding_dim=64, encoder_dim=64, decoder_dim=128, seed=0)
+    settings = dict(latent_dim=16, embedding_dim=64, encoder_dim=64, decoder_dim=128, seed=0,
+                    kl_annealing="none", batch_norm_gamma=None)  # the vanilla VAE unless options say otherwise
     vae = TextVAE(quatrains["tokenizer"].vocabulary_size, **{**settings, **options})
     vae(tf.zeros((1, 2), tf.int32))
     vae.compile(optimizer=keras.optimizers.Adam(3e-3, global_clipnorm=1.0))

@@ -43,8 +43,8 @@ class TextVAE(keras.Model):
 
     def __init__(self, vocabulary_size, latent_dim=32, embedding_dim=128, encoder_dim=128, decoder="lstm",
                  decoder_dim=256, decoder_layers=1, num_heads=4, context_length=64, dropout=0.0,
-                 conditioning="input_and_state", beta=1.0, kl_annealing="none", annealing_steps=1000,
-                 word_dropout=0.0, free_bits=0.0, batch_norm_gamma=None, seed=None, **kwargs):
+                 conditioning="input_and_state", beta=1.0, kl_annealing="cyclical", annealing_steps=1000,
+                 word_dropout=0.0, free_bits=0.0, batch_norm_gamma=0.6, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.config = c = VAEConfig(vocabulary_size, latent_dim, embedding_dim, encoder_dim, decoder, decoder_dim,
                                     decoder_layers, num_heads, context_length, dropout, conditioning, beta,
@@ -55,8 +55,8 @@ class TextVAE(keras.Model):
         self.encoder_rnn = keras.layers.Bidirectional(keras.layers.GRU(encoder_dim), name="encoder")
         self.z_mean_head = keras.layers.Dense(latent_dim, name="z_mean")
         self.z_log_var_head = keras.layers.Dense(latent_dim, name="z_log_var")
-        self.z_mean_norm = (keras.layers.BatchNormalization(scale=False, momentum=0.9, epsilon=1e-6,
-                            name="z_mean_batch_norm") if batch_norm_gamma else None)
+        self.z_mean_norm = (keras.layers.BatchNormalization(scale=False, momentum=0.9, epsilon=1e-6, synchronized=True,
+                            name="z_mean_batch_norm") if batch_norm_gamma else None)  # synchronized: global stats
         self.sampling = LatentSampling(seed=seed, name="sampling")
         if decoder == "transformer":
             self.decoder = TransformerLanguageModel(vocabulary_size, context_length, decoder_layers, num_heads,

@@ -54,6 +54,12 @@ def test_state_conditioning_needs_an_rnn_decoder():
         VAEConfig(100, decoder="transformer", conditioning="state")
 
 
+def test_the_defaults_are_the_benchmarks_best_configuration():
+    config = TextVAE(50).config
+    assert (config.batch_norm_gamma, config.kl_annealing, config.free_bits, config.word_dropout) == (0.6, "cyclical",
+                                                                                                        0.0, 0.0)
+
+
 def test_kl_annealing_schedules():
     linear = TextVAE(50, beta=2.0, kl_annealing="linear", annealing_steps=100)
     cyclical = TextVAE(50, kl_annealing="cyclical", annealing_steps=100)
@@ -63,7 +69,7 @@ def test_kl_annealing_schedules():
         cyclical.steps_seen.assign(step)
         assert float(linear.kl_weight()) == pytest.approx(want_linear)
         assert float(cyclical.kl_weight()) == pytest.approx(want_cyclical)
-    assert float(TextVAE(50, beta=0.5).kl_weight()) == 0.5
+    assert float(TextVAE(50, beta=0.5, kl_annealing="none").kl_weight()) == 0.5
 
 
 def test_free_bits_floor_each_dimensions_batch_mean_kl():
