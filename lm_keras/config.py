@@ -23,6 +23,7 @@ DISTRIBUTIONS = ("auto", "none", "mirrored", "tpu", "multi_worker")
 DECODERS = ("lstm", "gru", "transformer")
 KL_ANNEALING = ("none", "linear", "cyclical")
 LATENT_CONDITIONING = ("input_and_state", "input", "state", "none")
+GAN_LOSSES = ("wgan_gp", "non_saturating")
 
 
 def _fail(obj, name, why):
@@ -195,6 +196,32 @@ class VAEConfig(_Config):
         _float_in(self, "free_bits", 0.0, 1e6)
         if self.batch_norm_gamma is not None:
             _float_in(self, "batch_norm_gamma", 0.0, 1e3, low_open=True)
+
+
+@dataclass
+class LatentGANConfig(_Config):
+    """A GAN on the code space of a text autoencoder (ARAE, Zhao et al. 2018).
+
+    The generator maps noise (`noise_dim`) through `num_layers` ReLU layers of `hidden_dim`
+    to a code (`latent_dim`); the critic maps a code through the same depth to one score.
+    `loss` "wgan_gp" (Gulrajani et al. 2017: Wasserstein critic with a gradient penalty of
+    weight `gradient_penalty`, `n_critic` critic updates per generator update) or
+    "non_saturating" (Goodfellow et al. 2014's −log D(G(z)) generator loss).
+    """
+
+    latent_dim: int = 32
+    noise_dim: int = 32
+    hidden_dim: int = 256
+    num_layers: int = 2
+    loss: str = "wgan_gp"
+    gradient_penalty: float = 10.0
+    n_critic: int = 5
+
+    def __post_init__(self):
+        for name in ("latent_dim", "noise_dim", "hidden_dim", "num_layers", "n_critic"):
+            _int_at_least(self, name, 1)
+        _choice(self, "loss", GAN_LOSSES)
+        _float_in(self, "gradient_penalty", 0.0, 1e6)
 
 
 @dataclass

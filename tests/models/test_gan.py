@@ -1,0 +1,72 @@
+"""The latent-space GAN: gradient penalty, losses, training on real codes, Keras conventions."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from lm_keras.evaluation.latent import posterior
+from lm_keras.evaluation.text_quality import frechet_distance
+from lm_keras.generation import LatentGenerator
+from lm_keras.models import LatentGAN
+
+
+def test_gradient_penalty_equals_a_hand_computation_on_a_tiny_critic():
+    gan = LatentGAN(latent_dim=2, noise_dim=2, hidden_dim=2, num_layers=1, gradient_penalty=10.0)
+    gan.build()
+    w1, b1 = np.array([[1.0, -2.0], [0.5, 1.5]]), np.array([0.1, -0.3])
+    w2, b2 = np.array([[2.0], [-1.0]]), np.array([0.2])
+    gan.critic.set_weights([w1, b1, w2, b2])
+    real, fake = np.array([[1.0, 2.0], [-1.0, 0.5]]), np.array([[0.0, 0.0], [3.0, -1.0]])
+    alpha = np.array([[0.25], [0.6]])
+    mixed = alpha * real + (1 - alpha) * fake
+    # D(x) = w2ᵀ leaky_relu(w1ᵀ x + b1) + b2, so ∇D(x) = w1 · diag(leaky_relu'(w1ᵀ x + b1)) · w2
+    slope = np.where(mixed @ w1 + b1 > 0, 1.0, 0.2)  # keras leaky_relu's default negative slope is 0.2
+    gradients = np.stack([w1 @ (slope[i] * w2[:, 0]) for i in range(2)])
+    by_hand = 10.0 * np.mean((np.linalg.norm(gradients, axis=1) - 1.0) ** 2)
+    penalty = gan.gradient_penalty(tf.constant(real, tf.float32), tf.constant(fake, tf.float32),
+                                   tf.constant(alpha, tf.float32))
+    assert float(penalty) == pytest.approx(by_hand, rel=1e-5)
+
+
+@pytest.mark.parametrize("field, value", [("n_critic", 0), ("gradient_penalty", -1.0), ("loss", "hinge"),
+                                          ("noise_dim", 0)])
+def test_invalid_settings_raise_value_errors_naming_the_field(field, value):
+    with pytest.raises(ValueError, match=f"LatentGANConfig.{field} = "):
+        LatentGAN(**{field: value})
+
+
+@pytest.fixture(scope="module")
+def codes(trained_vae, quatrains):
+    """Posterior means of the training and test quatrains under the trained VAE."""
+    return {split: posterior(trained_vae, quatrains["rows"][split])[0] for split in ("train", "test")}
+
+
+@pytest.mark.parametrize("loss", ["wgan_gp", "non_saturating"])
+def test_frechet_distance_to_real_codes_falls_while_training(codes, loss):
+    keras.utils.set_random_seed(0)
+    gan = LatentGAN(latent_dim=codes["train"].shape[1], noise_dim=16, hidden_dim=64, loss=loss, n_critic=2, seed=0)
+    gan.build()
+    gan.compile(keras.optimizers.Adam(1e-3, beta_1=0.5, beta_2=0.9), keras.optimizers.Adam(1e-3, beta_1=0.5, beta_2=0.9))
+    before = frechet_distance(codes["test"], gan.sample_codes(1000, seed=1))
+    dataset = tf.data.Dataset.from_tensor_slices(codes["train"]).shuffle(20000, seed=0).repeat().batch(128)
+    history = gan.fit(dataset, steps_per_epoch=150, epochs=2, verbose=0).history
+    after = frechet_distance(codes["test"], gan.sample_codes(1000, seed=1))
+    print(loss, "Fréchet distance to the test codes: before", before, "after", after, history)
+    assert after < 0.5 * before
+    assert set(history) >= {"critic_loss", "generator_loss"}
+    if loss == "wgan_gp":
+        assert history["gradient_penalty"][-1] >= 0 and np.isfinite(history["wasserstein"]).all()
+
+
+def test_keras_round_trip_and_decoding_generated_codes(codes, trained_vae, quatrains, tmp_path):
+    gan = LatentGAN(latent_dim=codes["train"].shape[1], noise_dim=8, hidden_dim=32, n_critic=1, seed=0)
+    gan.build()
+    gan.compile()
+    gan.fit(codes["train"][:256], batch_size=64, epochs=1, verbose=0)
+    gan.save(tmp_path / "gan.keras")
+    loaded = keras.saving.load_model(tmp_path / "gan.keras")
+    np.testing.assert_array_equal(loaded.sample_codes(4, seed=3), gan.sample_codes(4, seed=3))
+    assert isinstance(loaded.critic_optimizer, keras.optimizers.Adam)
+    texts = LatentGenerator(trained_vae, quatrains["tokenizer"]).decode(gan.sample_codes(3, seed=3))
+    assert len(texts) == 3 and all(isinstance(t, str) for t in texts)
