@@ -225,6 +225,37 @@ class LatentGANConfig(_Config):
 
 
 @dataclass
+class SequenceGANConfig(_Config):
+    """A sequence GAN trained with policy gradients (SeqGAN, Yu et al. 2017; ScratchGAN, de Masson d'Autume et al. 2019).
+
+    The generator samples `max_length` tokens per text; the discriminator scores every prefix.
+    `dense_rewards`: each token's reward is the discriminator's log-odds of the prefix up to
+    it (ScratchGAN); otherwise every token gets that of the whole text. Returns are
+    discounted by `discount`; the baseline is a moving average per position
+    (`baseline_decay`); `entropy_weight` adds an entropy bonus and
+    `mle_weight` mixes in the maximum-likelihood loss on the real batch.
+    """
+
+    max_length: int = 33
+    discriminator_dim: int = 128
+    dense_rewards: bool = True
+    discount: float = 0.95
+    baseline_decay: float = 0.95
+    entropy_weight: float = 0.0
+    mle_weight: float = 0.0
+
+    def __post_init__(self):
+        _int_at_least(self, "max_length", 1)
+        _int_at_least(self, "discriminator_dim", 1)
+        if not isinstance(self.dense_rewards, bool):
+            _fail(self, "dense_rewards", "must be True or False")
+        _float_in(self, "discount", 0.0, 1.0)
+        _float_in(self, "baseline_decay", 0.0, 1.0, high_open=True)
+        _float_in(self, "entropy_weight", 0.0, 1e3)
+        _float_in(self, "mle_weight", 0.0, 1e3)
+
+
+@dataclass
 class TokenizerConfig(_Config):
     """Which tokenizer to train on the corpus and how big its vocabulary may be."""
 

@@ -57,26 +57,8 @@ class Generator:
                            self._banned, pad_id=self.tokenizer.pad_id)
 
     def _decode_loop(self, logits, cache, capacity, max_new_tokens, seed, temperature, top_k, top_p, stop_id):
-        """logits (batch, vocab) of the last prompt position -> new ids (batch, capacity).
-
-        `capacity` (a Python int) is the static size of the output buffer, which XLA
-        needs; the loop runs `max_new_tokens` <= capacity steps (a tensor), so one
-        compiled loop serves every length up to its capacity. Rows that produced
-        `stop_id` are padded with 0 afterwards; the loop ends early once every row has stopped.
-        """
-        batch = tf.shape(logits)[0]
-        tokens = tf.zeros([capacity, batch], tf.int32)
-        done = tf.zeros([batch], tf.bool)
-        for i in tf.range(max_new_tokens):
-            logits = tf.cast(logits, tf.float32) + self._banned
-            next_ids = sample_next_token(logits, tf.stack([seed, i]), temperature, top_k, top_p)
-            next_ids = tf.where(done, tf.zeros_like(next_ids), next_ids)
-            tokens = tf.tensor_scatter_nd_update(tokens, [[i]], next_ids[tf.newaxis])
-            done = done | tf.equal(next_ids, stop_id)
-            if tf.reduce_all(done):
-                break
-            logits, cache = self.model.step(next_ids, cache)
-        return tf.transpose(tokens)
+        return decode_loop(self.model.step, logits, cache, self._banned, capacity, max_new_tokens, seed, temperature,
+                           top_k, top_p, stop_id)
 
     def _encode(self, prompts):
         """Prompts -> full id lists; an empty prompt is [BOS]."""
@@ -187,6 +169,38 @@ class Generator:
         return texts[0] if single else texts
 
     generate = __call__
+
+
+def decode_loop(step, logits, cache, banned, capacity, max_new_tokens, seed, temperature, top_k, top_p, stop_id):
+    """The sampling loop every generation in lm_keras runs (in TensorFlow ops; a GAN's train step calls it too).
+
+    Args:
+        step: a model's `step(ids (batch,), cache) -> (logits, cache)`.
+        logits: (batch, vocab) of the last prompt position; cache: the model's cache after it.
+        banned: (vocab,) float32, -inf on ids that may never be generated, else 0.
+        capacity: the static size of the output buffer (a Python int), which XLA needs; the
+            loop runs `max_new_tokens` <= capacity steps (a tensor), so one compiled loop
+            serves every length up to its capacity.
+        seed, temperature, top_k, top_p: as in `sample_next_token`; step i uses seed (seed, i).
+        stop_id: rows that produce it are padded with 0 afterwards; the loop ends early once
+            every row has stopped.
+
+    Returns:
+        new ids (batch, capacity) int32.
+    """
+    batch = tf.shape(logits)[0]
+    tokens = tf.zeros([capacity, batch], tf.int32)
+    done = tf.zeros([batch], tf.bool)
+    for i in tf.range(max_new_tokens):
+        logits = tf.cast(logits, tf.float32) + banned
+        next_ids = sample_next_token(logits, tf.stack([seed, i]), temperature, top_k, top_p)
+        next_ids = tf.where(done, tf.zeros_like(next_ids), next_ids)
+        tokens = tf.tensor_scatter_nd_update(tokens, [[i]], next_ids[tf.newaxis])
+        done = done | tf.equal(next_ids, stop_id)
+        if tf.reduce_all(done):
+            break
+        logits, cache = step(next_ids, cache)
+    return tf.transpose(tokens)
 
 
 def _condition_arg(condition):

@@ -14,13 +14,19 @@ the autoencoder's decoder (with the project's samplers) turns generated codes in
 
 The training step has the shape of the keras.io WGAN-GP example: two optimizers,
 `n_critic` critic updates per generator update, and a metric for each loss.
+
+`SequenceGAN` (SeqGAN / ScratchGAN style) trains a language model itself against a
+discriminator of prefixes; the argmax (sampling) between them has no gradient, so the
+generator follows the policy gradient (REINFORCE) of the discriminator's reward.
 """
 
 import keras
+import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from lm_keras.config import LatentGANConfig
+from lm_keras.config import LatentGANConfig, SequenceGANConfig
+from lm_keras.generation.generator import decode_loop
 
 
 def _mlp(width, depth, out, activation, name):
@@ -72,6 +78,13 @@ class LatentGAN(keras.Model):
     def compile_from_config(self, config):
         self.compile(keras.optimizers.deserialize(config["critic_optimizer"]),
                      keras.optimizers.deserialize(config["generator_optimizer"]))
+        self.optimizer.build(self.generator.trainable_weights)  # so that the saved generator-optimizer state loads
+
+    def get_build_config(self):
+        return {"built": True}  # build() needs no shape; an empty config would not be built on load
+
+    def build_from_config(self, config):
+        self.build()
 
     def call(self, noise, training=None):
         """noise (b, noise_dim) -> codes (b, latent_dim)."""
@@ -136,3 +149,185 @@ class LatentGAN(keras.Model):
 
     def get_config(self):
         return {**super().get_config(), **self.config.to_dict(), "seed": self.seed}
+
+
+# Reserved in every lm_keras vocabulary (see lm_keras.tokenizers.base).
+PAD_ID, BOS_ID, EOS_ID = 0, 2, 3
+# Keras does not AutoGraph-convert a custom train_step, so the loop is a tf.function of its own.
+_sample_loop = tf.function(decode_loop, reduce_retracing=True)
+
+
+@keras.saving.register_keras_serializable(package="lm_keras")
+class SequenceDiscriminator(keras.Model):
+    """How real does each prefix look? ids (b, t) -> logits (b, t); logit t judges x_≤t (padding masked)."""
+
+    def __init__(self, vocabulary_size, hidden_dim=128, **kwargs):
+        super().__init__(**kwargs)
+        self.vocabulary_size, self.hidden_dim = vocabulary_size, hidden_dim
+        self.embedding = keras.layers.Embedding(vocabulary_size, hidden_dim, name="embedding")
+        self.rnn = keras.layers.GRU(hidden_dim, return_sequences=True, name="gru")
+        self.head = keras.layers.Dense(1, name="realness")
+
+    def build(self, input_shape):
+        self.embedding.build(input_shape)
+        self.rnn.build((input_shape[0], input_shape[1], self.hidden_dim))
+        self.head.build((input_shape[0], input_shape[1], self.hidden_dim))
+        self.built = True
+
+    def call(self, token_ids, training=None):
+        hidden = self.rnn(self.embedding(token_ids), mask=ops.not_equal(token_ids, PAD_ID), training=training)
+        return ops.cast(ops.squeeze(self.head(hidden), -1), "float32")
+
+    def get_config(self):
+        return {**super().get_config(), "vocabulary_size": self.vocabulary_size, "hidden_dim": self.hidden_dim}
+
+
+def _masked_mean(values, mask):
+    mask = tf.cast(mask, values.dtype)
+    return tf.reduce_sum(values * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
+
+
+@keras.saving.register_keras_serializable(package="lm_keras")
+class SequenceGAN(keras.Model):
+    """A language model trained against a discriminator with REINFORCE.
+
+    Args:
+        generator: any lm_keras language model (`prefill`, `step`, `call`), ideally
+            MLE-pretrained; its samples are drawn with the project's `decode_loop`.
+        discriminator: a `SequenceDiscriminator` (default: one of `discriminator_dim`).
+        other args: see `lm_keras.config.SequenceGANConfig`; `seed` seeds the samples.
+
+    `fit(rows)` takes batches of real rows `[BOS] text [EOS] [PAD]...` (`encode_rows`).
+    Per step: sample a batch, update the discriminator (cross-entropy on every prefix of
+    real and generated texts), then the generator with
+        L_G = −mean_t[(R_t − b) log p(x_t | x_<t)] − entropy_weight · H + mle_weight · NLL(real),
+    R_t = Σ_{s≥t} discount^{s−t} r_s, with r_s the discriminator's log-odds
+    log D(x_≤s) − log(1 − D(x_≤s)) (dense) or that of the whole text (sparse), and b a
+    moving average of R_t per position. Log-odds are positive for texts that look real and
+    negative otherwise; with log D alone every reward is negative and the generator learns
+    that the shortest text (an immediate [EOS]) is the best one.
+    """
+
+    def __init__(self, generator, discriminator=None, max_length=33, discriminator_dim=128, dense_rewards=True,
+                 discount=0.95, baseline_decay=0.95, entropy_weight=0.0, mle_weight=0.0, seed=0, **kwargs):
+        super().__init__(**kwargs)
+        self.config = SequenceGANConfig(max_length, discriminator_dim, dense_rewards, discount, baseline_decay,
+                                        entropy_weight, mle_weight)
+        if isinstance(generator, dict):
+            generator = keras.saving.deserialize_keras_object(generator)
+        if isinstance(discriminator, dict):
+            discriminator = keras.saving.deserialize_keras_object(discriminator)
+        self.generator = generator
+        self.discriminator = discriminator or SequenceDiscriminator(generator.vocabulary_size, discriminator_dim,
+                                                                    name="discriminator")
+        self.seed = seed
+        banned = np.zeros(generator.vocabulary_size, np.float32)
+        banned[[PAD_ID, BOS_ID]] = -np.inf
+        self._banned = tf.constant(banned)
+        self.baseline = self.add_weight(shape=(max_length,), initializer="zeros", trainable=False, name="baseline")
+        self.steps_seen = self.add_weight(shape=(), initializer="zeros", dtype="int32", trainable=False,
+                                          name="steps_seen")
+        names = ("generator_loss", "discriminator_loss", "reward", "fake_realness", "entropy")
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def build(self, input_shape=None):
+        shape = (None, self.config.max_length + 1)
+        for model in (self.generator, self.discriminator):
+            if not model.built:  # deserialised sub-models come built
+                model.build(shape)
+        self.built = True
+
+    def compile(self, discriminator_optimizer=None, generator_optimizer=None, **kwargs):
+        """Two optimizers (default Adam 1e-4 for the discriminator, 1e-5 for the pretrained generator)."""
+        self.discriminator_optimizer = discriminator_optimizer or keras.optimizers.Adam(1e-4)
+        super().compile(optimizer=generator_optimizer or keras.optimizers.Adam(1e-5), **kwargs)
+
+    def get_compile_config(self):
+        return {"discriminator_optimizer": keras.optimizers.serialize(self.discriminator_optimizer),
+                "generator_optimizer": keras.optimizers.serialize(self.optimizer)}
+
+    def compile_from_config(self, config):
+        self.compile(keras.optimizers.deserialize(config["discriminator_optimizer"]),
+                     keras.optimizers.deserialize(config["generator_optimizer"]))
+        self.optimizer.build(self.generator.trainable_weights)  # so that the saved generator-optimizer state loads
+
+    def get_build_config(self):
+        return {"built": True}  # build() needs no shape; an empty config would not be built on load
+
+    def build_from_config(self, config):
+        self.build()
+
+    def sample(self, batch_size, seed, temperature=1.0):
+        """Texts from the generator: ids (batch, max_length + 1) starting with [BOS], 0 after [EOS]."""
+        bos = tf.fill([batch_size, 1], BOS_ID)
+        logits, cache = self.generator.prefill(bos)
+        length = self.config.max_length
+        new = _sample_loop(self.generator.step, logits, cache, self._banned, length, tf.constant(length),
+                          tf.cast(seed, tf.int32), tf.constant(float(temperature)), tf.constant(0), tf.constant(1.0),
+                          tf.constant(EOS_ID))
+        return tf.concat([bos, new], axis=1)
+
+    def returns(self, rewards, mask):
+        """Discounted returns R_t = Σ_{s≥t} γ^{s−t} r_s over the valid positions: (b, L) -> (b, L)."""
+        length = tf.shape(rewards)[1]
+        offsets = tf.range(length)[None, :] - tf.range(length)[:, None]  # s − t
+        weights = tf.where(offsets >= 0, tf.pow(self.config.discount, tf.cast(offsets, tf.float32)), 0.0)
+        return tf.matmul(rewards * tf.cast(mask, tf.float32), weights, transpose_b=True)
+
+    def call(self, token_ids, training=None):
+        """Rows (b, t) -> the discriminator's logits for every prefix (b, t)."""
+        return self.discriminator(token_ids, training=training)
+
+    def train_step(self, data):
+        real = tf.cast(data[0] if isinstance(data, (tuple, list)) else data, tf.int32)
+        batch = tf.shape(real)[0]
+        fake = self.sample(batch, self.steps_seen + 1_000_003 * self.seed)
+        real_mask, fake_mask = real[:, 1:] != PAD_ID, fake[:, 1:] != PAD_ID  # the prefix [BOS] alone is not judged
+        with tf.GradientTape() as tape:
+            real_logits = self.discriminator(real, training=True)[:, 1:]
+            fake_logits = self.discriminator(fake, training=True)[:, 1:]
+            discriminator_loss = (_masked_mean(tf.nn.softplus(-real_logits), real_mask)
+                                  + _masked_mean(tf.nn.softplus(fake_logits), fake_mask))
+        gradients = tape.gradient(discriminator_loss, self.discriminator.trainable_weights)
+        self.discriminator_optimizer.apply(gradients, self.discriminator.trainable_weights)
+
+        log_odds = self.discriminator(fake, training=False)[:, 1:]  # log D(x_≤t) − log(1 − D(x_≤t))
+        if not self.config.dense_rewards:  # every token gets the score of the whole text (its last prefix)
+            last = tf.maximum(tf.reduce_sum(tf.cast(fake_mask, tf.int32), axis=1) - 1, 0)
+            log_odds = tf.gather(log_odds, last, batch_dims=1)[:, None] * tf.ones_like(log_odds)
+        returns = self.returns(log_odds, fake_mask)
+        advantages = tf.stop_gradient(returns - self.baseline)
+        valid = tf.cast(fake_mask, tf.float32)
+        counts = tf.reduce_sum(valid, axis=0)
+        position_means = tf.reduce_sum(returns * valid, axis=0) / tf.maximum(counts, 1.0)
+        decay = self.config.baseline_decay
+        self.baseline.assign(tf.where(counts > 0, decay * self.baseline + (1 - decay) * position_means, self.baseline))
+
+        targets = fake[:, 1:]
+        with tf.GradientTape() as tape:
+            log_probs = tf.nn.log_softmax(tf.cast(self.generator(fake[:, :-1], training=True), tf.float32))
+            token_log_probs = tf.gather(log_probs, targets, batch_dims=2)
+            entropy = _masked_mean(-tf.reduce_sum(tf.exp(log_probs) * log_probs, axis=-1), fake_mask)
+            generator_loss = -_masked_mean(advantages * token_log_probs, fake_mask) - self.config.entropy_weight * entropy
+            if self.config.mle_weight > 0:
+                real_log_probs = tf.nn.log_softmax(tf.cast(self.generator(real[:, :-1], training=True), tf.float32))
+                nll = -_masked_mean(tf.gather(real_log_probs, real[:, 1:], batch_dims=2), real_mask)
+                generator_loss += self.config.mle_weight * nll
+        gradients = tape.gradient(generator_loss, self.generator.trainable_weights)
+        self.optimizer.apply(gradients, self.generator.trainable_weights)
+        self.steps_seen.assign_add(1)
+        values = {"generator_loss": generator_loss, "discriminator_loss": discriminator_loss,
+                  "reward": _masked_mean(log_odds, fake_mask),
+                  "fake_realness": _masked_mean(tf.sigmoid(log_odds), fake_mask), "entropy": entropy}
+        for name, tracker in self.trackers.items():
+            tracker.update_state(values[name])
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    def get_config(self):
+        return {**super().get_config(), **self.config.to_dict(), "seed": self.seed,
+                "generator": keras.saving.serialize_keras_object(self.generator),
+                "discriminator": keras.saving.serialize_keras_object(self.discriminator)}

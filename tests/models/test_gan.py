@@ -70,3 +70,64 @@ def test_keras_round_trip_and_decoding_generated_codes(codes, trained_vae, quatr
     assert isinstance(loaded.critic_optimizer, keras.optimizers.Adam)
     texts = LatentGenerator(trained_vae, quatrains["tokenizer"]).decode(gan.sample_codes(3, seed=3))
     assert len(texts) == 3 and all(isinstance(t, str) for t in texts)
+
+
+# --- the sequence GAN ------------------------------------------------------------------------
+
+from lm_keras.models import RNNLanguageModel, SequenceGAN  # noqa: E402
+
+A, B = 4, 5  # two ordinary token ids of a 20-token vocabulary (0-3 are reserved)
+
+
+def _toy_gan(**options):
+    keras.utils.set_random_seed(0)
+    generator = RNNLanguageModel(20, embedding_dim=16, hidden_dim=32)
+    gan = SequenceGAN(generator, max_length=8, discriminator_dim=32, seed=0, **options)
+    gan.build()
+    gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-2))
+    return gan
+
+
+def _real_rows(n=256):
+    return np.tile(np.array([[2, A, B, A, B, A, B, 3, 0]], np.int32), (n, 1))
+
+
+@pytest.mark.parametrize("field, value", [("discount", 1.5), ("baseline_decay", 1.0), ("entropy_weight", -1.0),
+                                          ("max_length", 0)])
+def test_sequence_gan_invalid_settings_name_the_field(field, value):
+    with pytest.raises(ValueError, match=f"SequenceGANConfig.{field} = "):
+        SequenceGAN(RNNLanguageModel(20), **{field: value})
+
+
+def test_discounted_returns_equal_a_hand_computation():
+    gan = _toy_gan(discount=0.5)
+    rewards = tf.constant([[1.0, 2.0, 3.0, 4.0]])
+    mask = tf.constant([[True, True, True, False]])
+    # R_0 = 1 + .5·2 + .25·3, R_1 = 2 + .5·3, R_2 = 3, R_3 = 0 (masked rewards count as 0)
+    np.testing.assert_allclose(gan.returns(rewards, mask).numpy(), [[2.75, 3.5, 3.0, 0.0]])
+
+
+def _share_of_a_and_b(gan, seed):
+    ids = gan.sample(256, seed).numpy()[:, 1:]
+    ids = ids[(ids != 0) & (ids != 3)]
+    return np.isin(ids, [A, B]).mean()
+
+
+def test_policy_gradient_moves_the_generator_towards_what_the_discriminator_calls_real():
+    gan = _toy_gan(entropy_weight=0.01)
+    before = _share_of_a_and_b(gan, seed=7)
+    history = gan.fit(_real_rows(), batch_size=64, epochs=40, verbose=0).history
+    after = _share_of_a_and_b(gan, seed=7)
+    print("share of a/b tokens before", before, "after", after, "realness", history["fake_realness"][::10])
+    assert before < 0.25 and after > 2 * before
+    assert np.isfinite(history["generator_loss"]).all() and float(gan.steps_seen) == 160
+
+
+def test_sequence_gan_round_trips_through_a_keras_file(tmp_path):
+    gan = _toy_gan(dense_rewards=False, mle_weight=0.5)
+    gan.fit(_real_rows(64), batch_size=32, epochs=1, verbose=0)
+    gan.save(tmp_path / "seqgan.keras")
+    loaded = keras.saving.load_model(tmp_path / "seqgan.keras")
+    np.testing.assert_array_equal(loaded.sample(4, 3).numpy(), gan.sample(4, 3).numpy())
+    assert loaded.config == gan.config and isinstance(loaded.generator, RNNLanguageModel)
+    np.testing.assert_allclose(loaded.baseline.numpy(), gan.baseline.numpy())
