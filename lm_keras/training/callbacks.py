@@ -80,6 +80,8 @@ class HistoryBackup(keras.callbacks.Callback):
         self.path = Path(backup_dir) / "history.jsonl"
 
     def on_epoch_end(self, epoch, logs=None):
+        if _not_finite(logs):
+            return  # a diverged epoch is never resumed from
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.path, "a", encoding="utf-8") as f:
             f.write(json.dumps({"epoch": epoch, **{k: float(v) for k, v in (logs or {}).items()}}) + "\n")
@@ -100,22 +102,50 @@ class HistoryBackup(keras.callbacks.Callback):
         return history
 
 
-class FiniteBackupAndRestore(keras.callbacks.BackupAndRestore):
-    """`BackupAndRestore` that never checkpoints NaN weights: once the loss is not finite it
-    stops saving and keeps the last good checkpoint (instead of deleting it at the end)."""
+def _not_finite(logs):
+    return any(not np.isfinite(float(v)) for v in (logs or {}).values() if np.ndim(v) == 0)
 
-    def __init__(self, backup_dir):
-        super().__init__(str(backup_dir), save_freq="epoch")
-        self.diverged = False
+
+class TerminateOnDivergence(keras.callbacks.Callback):
+    """Stop training when any logged value (every loss of a GAN, not only `loss`) is NaN or
+    infinite, or when a monitored one exceeds its limit (`limits={"critic_loss": 1e4}`);
+    `reason` says which."""
+
+    def __init__(self, limits=None):
+        super().__init__()
+        self.limits = dict(limits or {})
+        self.reason = None
 
     def on_train_batch_end(self, batch, logs=None):
-        if logs and not np.isfinite(float(logs.get("loss", 0.0))):
+        logs = logs or {}
+        bad = [k for k, v in logs.items() if np.ndim(v) == 0 and not np.isfinite(float(v))]
+        bad += [f"{k} (|{float(logs[k]):.3g}| > {limit:g})" for k, limit in self.limits.items()
+                if k in logs and np.isfinite(float(logs[k])) and abs(float(logs[k])) > limit]
+        if bad and self.reason is None:
+            self.reason = ", ".join(bad)
+            self.model.stop_training = True
+
+
+class FiniteBackupAndRestore(keras.callbacks.BackupAndRestore):
+    """`BackupAndRestore` that never checkpoints diverged weights: once a logged value is not
+    finite, or `divergence` (a `TerminateOnDivergence`) has fired, it stops saving and keeps
+    the last good checkpoint (instead of deleting it at the end)."""
+
+    def __init__(self, backup_dir, divergence=None):
+        super().__init__(str(backup_dir), save_freq="epoch")
+        self.divergence = divergence
+        self.diverged = False
+
+    def _check(self, logs):
+        if _not_finite(logs) or (self.divergence is not None and self.divergence.reason):
             self.diverged = True
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._check(logs)
         super().on_train_batch_end(batch, logs)
 
     def on_epoch_end(self, epoch, logs=None):
-        if logs and not np.isfinite(float(logs.get("loss", 0.0))):
-            self.diverged = True
+        self._check(logs)
         if not self.diverged:
             super().on_epoch_end(epoch, logs)
 

@@ -2,6 +2,7 @@
 
 import dataclasses
 import math
+import shutil
 
 import keras
 import numpy as np
@@ -10,8 +11,8 @@ from lm_keras.config import TrainConfig
 from lm_keras.data.pipeline import check_length, document_dataset, lm_dataset, window_starts
 from lm_keras.errors import TrainingError
 from lm_keras.evaluation.metrics import Perplexity
-from lm_keras.training.callbacks import (FiniteBackupAndRestore, HistoryBackup, ThroughputAndLearningRate,
-                                        resumed_epoch)
+from lm_keras.training.callbacks import (FiniteBackupAndRestore, HistoryBackup, TerminateOnDivergence,
+                                        ThroughputAndLearningRate, resumed_epoch)
 from lm_keras.training.optimizers import build_optimizer
 
 
@@ -112,17 +113,34 @@ def fit_documents(model, train_rows, validation_rows, config, callbacks=(), verb
                 backup_dir, tensorboard_dir)
 
 
+def fit_gan(model, dataset, config, callbacks=(), verbose="auto", backup_dir=None, divergence_limit=1e4):
+    """Train a GAN (`LatentGAN`, `SequenceGAN`) for `config.steps` batches of `dataset` (repeated, in a fixed order).
+
+    An epoch is `config.eval_interval` steps (there is no validation). Resume, callbacks and
+    the last good checkpoint are those of `fit_language_model`; training also stops when any
+    loss is NaN or infinite, or when the critic's / discriminator's loss exceeds
+    `divergence_limit` in absolute value, with a `TrainingError` that says which.
+    """
+    epochs, steps_per_epoch = math.ceil(config.steps / config.eval_interval), config.eval_interval
+    limits = {"critic_loss": divergence_limit, "discriminator_loss": divergence_limit}
+    return _fit(model, lambda skip: (dataset.skip(skip), None), epochs, steps_per_epoch, 0, config, callbacks,
+                verbose, backup_dir, None, limits)
+
+
 def _fit(model, make_datasets, epochs, steps_per_epoch, tokens_per_step, config, callbacks, verbose, backup_dir,
-         tensorboard_dir):
+         tensorboard_dir, limits=None):
     keras.utils.set_random_seed(config.seed)
     initial_epoch = resumed_epoch(backup_dir) if backup_dir else 0
     train, validation = make_datasets(initial_epoch * steps_per_epoch)
-    monitors = [keras.callbacks.TerminateOnNaN(), ThroughputAndLearningRate(tokens_per_step)]
+    divergence = TerminateOnDivergence(limits)
+    monitors = [divergence]
+    if tokens_per_step:
+        monitors.append(ThroughputAndLearningRate(tokens_per_step))
     earlier = {}
     if backup_dir:
         history_backup = HistoryBackup(backup_dir)
         earlier = history_backup.previous(initial_epoch)  # read now: the directory is deleted when fit ends
-        monitors += [history_backup, FiniteBackupAndRestore(backup_dir)]
+        monitors += [history_backup, FiniteBackupAndRestore(backup_dir, divergence)]
     if tensorboard_dir:
         monitors.append(keras.callbacks.TensorBoard(str(tensorboard_dir), update_freq="epoch"))
     if config.early_stopping_patience:
@@ -140,13 +158,16 @@ def _fit(model, make_datasets, epochs, steps_per_epoch, tokens_per_step, config,
     )
     if earlier:
         history.history = {k: earlier.get(k, []) + v for k, v in history.history.items()}
-    losses = history.history.get("loss", [])
-    if not losses or not np.all(np.isfinite(losses)):
+    epochs_run = len(next(iter(history.history.values()), []))
+    if divergence.reason or not epochs_run:
         kept = resumed_epoch(backup_dir) if backup_dir else 0
+        if backup_dir and not kept:
+            shutil.rmtree(backup_dir, ignore_errors=True)  # no good checkpoint in it: leave nothing behind
         where = (f" The last good checkpoint (after evaluation interval {kept}) is kept in {backup_dir}: the same "
                  f"command resumes from it." if kept else " Nothing was saved.")
+        what = divergence.reason or "nothing"
         raise TrainingError(
-            f"Training stopped: the loss became NaN or infinite in epoch {len(losses)} "
+            f"Training stopped: {what} became NaN or infinite or diverged in epoch {max(epochs_run, 1)} "
             f"(learning_rate={config.learning_rate}).{where} Try a lower learning rate or a smaller clip norm."
         )
     return history

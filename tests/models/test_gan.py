@@ -131,3 +131,39 @@ def test_sequence_gan_round_trips_through_a_keras_file(tmp_path):
     np.testing.assert_array_equal(loaded.sample(4, 3).numpy(), gan.sample(4, 3).numpy())
     assert loaded.config == gan.config and isinstance(loaded.generator, RNNLanguageModel)
     np.testing.assert_allclose(loaded.baseline.numpy(), gan.baseline.numpy())
+
+
+# --- divergence ------------------------------------------------------------------------------
+
+from lm_keras.config import TrainConfig  # noqa: E402
+from lm_keras.errors import TrainingError  # noqa: E402
+from lm_keras.training import fit_gan  # noqa: E402
+from lm_keras.training.callbacks import resumed_epoch  # noqa: E402
+
+
+class _BreakCriticInThirdInterval(keras.callbacks.Callback):
+    def __init__(self, factor):
+        super().__init__()
+        self.factor = factor
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.active = epoch == 2
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self.active:
+            for w in self.model.critic.trainable_weights:
+                w.assign(w * self.factor)
+
+
+@pytest.mark.parametrize("factor, message", [(np.nan, "critic_loss"), (1e4, r"critic_loss \(\|.*\| > 10000\)")])
+def test_diverging_gan_training_stops_clearly_and_keeps_the_last_good_checkpoint(tmp_path, factor, message):
+    gan = LatentGAN(latent_dim=4, noise_dim=4, hidden_dim=16, n_critic=1, seed=0)
+    gan.build()
+    gan.compile()
+    codes = np.random.default_rng(0).normal(size=(512, 4)).astype("float32")
+    dataset = tf.data.Dataset.from_tensor_slices(codes).repeat().batch(64)
+    config = TrainConfig(steps=8, eval_interval=2, seed=0)
+    with pytest.raises(TrainingError, match=f"{message}.*last good checkpoint \\(after evaluation interval 2\\)"):
+        fit_gan(gan, dataset, config, callbacks=[_BreakCriticInThirdInterval(factor)], verbose=0,
+                backup_dir=tmp_path / "backup")
+    assert resumed_epoch(tmp_path / "backup") == 2
