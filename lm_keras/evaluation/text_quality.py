@@ -60,9 +60,13 @@ def frechet_distance(codes_a, codes_b):
 
 
 def judge_nll(judge, tokenizer, texts, context_length=None):
-    """Quality: mean NLL per token (nats) of `texts`, read as `[BOS] text [EOS]`, under the `judge` LM."""
+    """Quality: mean NLL per token (nats) of `texts`, read as `[BOS] text [EOS]`, under the `judge` LM.
+
+    Scored in windows of `context_length` tokens (default: the judge's own, else 64 for an RNN).
+    """
     from lm_keras.evaluation.compare import evaluate
 
+    context_length = context_length or getattr(judge, "context_length", None) or 64
     return evaluate(judge, tokenizer, list(texts), line_level=True, context_length=context_length)["loss"]
 
 
