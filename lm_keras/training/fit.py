@@ -165,9 +165,8 @@ def _fit(model, make_datasets, epochs, steps_per_epoch, tokens_per_step, config,
             shutil.rmtree(backup_dir, ignore_errors=True)  # no good checkpoint in it: leave nothing behind
         where = (f" The last good checkpoint (after evaluation interval {kept}) is kept in {backup_dir}: the same "
                  f"command resumes from it." if kept else " Nothing was saved.")
-        what = divergence.reason or "nothing"
-        raise TrainingError(
-            f"Training stopped: {what} became NaN or infinite or diverged in epoch {max(epochs_run, 1)} "
-            f"(learning_rate={config.learning_rate}).{where} Try a lower learning rate or a smaller clip norm."
-        )
+        what = (f"{divergence.reason} became NaN, infinite or too large in epoch {max(epochs_run, 1)}"
+                if divergence.reason else "no epoch ran")
+        raise TrainingError(f"Training stopped: {what} (learning_rate={config.learning_rate}).{where} "
+                            f"Try a lower learning rate or a smaller clip norm.")
     return history
