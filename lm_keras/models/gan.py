@@ -34,8 +34,31 @@ def _mlp(width, depth, out, activation, name):
     return keras.Sequential([*layers, keras.layers.Dense(out)], name=name)
 
 
+class _TwoOptimizerModel(keras.Model):
+    """What both GANs share: the generator's optimizer is Keras's `optimizer`, the opponent's
+    (`<opponent>_optimizer`) is the second one; both are in the compile config. `build()`
+    needs no shape."""
+
+    opponent = "critic"
+
+    def get_compile_config(self):
+        return {f"{self.opponent}_optimizer": keras.optimizers.serialize(getattr(self, f"{self.opponent}_optimizer")),
+                "generator_optimizer": keras.optimizers.serialize(self.optimizer)}
+
+    def compile_from_config(self, config):
+        self.compile(keras.optimizers.deserialize(config[f"{self.opponent}_optimizer"]),
+                     keras.optimizers.deserialize(config["generator_optimizer"]))
+        self.optimizer.build(self.generator.trainable_weights)  # so that the saved generator-optimizer state loads
+
+    def get_build_config(self):
+        return {"built": True}  # an empty build config would not be built on load
+
+    def build_from_config(self, config):
+        self.build()
+
+
 @keras.saving.register_keras_serializable(package="lm_keras")
-class LatentGAN(keras.Model):
+class LatentGAN(_TwoOptimizerModel):
     """Args: see `lm_keras.config.LatentGANConfig`; `seed` seeds the noise.
 
     `fit(codes)` trains on batches of real codes (b, latent_dim); `call(noise)` and
@@ -70,21 +93,6 @@ class LatentGAN(keras.Model):
         self.critic_optimizer = critic_optimizer or keras.optimizers.Adam(1e-4, beta_1=0.5, beta_2=0.9)
         generator_optimizer = generator_optimizer or keras.optimizers.Adam(1e-4, beta_1=0.5, beta_2=0.9)
         super().compile(optimizer=generator_optimizer, **kwargs)
-
-    def get_compile_config(self):
-        return {"critic_optimizer": keras.optimizers.serialize(self.critic_optimizer),
-                "generator_optimizer": keras.optimizers.serialize(self.optimizer)}
-
-    def compile_from_config(self, config):
-        self.compile(keras.optimizers.deserialize(config["critic_optimizer"]),
-                     keras.optimizers.deserialize(config["generator_optimizer"]))
-        self.optimizer.build(self.generator.trainable_weights)  # so that the saved generator-optimizer state loads
-
-    def get_build_config(self):
-        return {"built": True}  # build() needs no shape; an empty config would not be built on load
-
-    def build_from_config(self, config):
-        self.build()
 
     def call(self, noise, training=None):
         """noise (b, noise_dim) -> codes (b, latent_dim)."""
@@ -188,7 +196,7 @@ def _masked_mean(values, mask):
 
 
 @keras.saving.register_keras_serializable(package="lm_keras")
-class SequenceGAN(keras.Model):
+class SequenceGAN(_TwoOptimizerModel):
     """A language model trained against a discriminator with REINFORCE.
 
     Args:
@@ -207,6 +215,8 @@ class SequenceGAN(keras.Model):
     negative otherwise; with log D alone every reward is negative and the generator learns
     that the shortest text (an immediate [EOS]) is the best one.
     """
+
+    opponent = "discriminator"
 
     def __init__(self, generator, discriminator=None, max_length=33, discriminator_dim=128, dense_rewards=True,
                  discount=0.95, baseline_decay=0.95, entropy_weight=0.0, mle_weight=0.0, seed=0, **kwargs):
@@ -245,21 +255,6 @@ class SequenceGAN(keras.Model):
         """Two optimizers (default Adam 1e-4 for the discriminator, 1e-5 for the pretrained generator)."""
         self.discriminator_optimizer = discriminator_optimizer or keras.optimizers.Adam(1e-4)
         super().compile(optimizer=generator_optimizer or keras.optimizers.Adam(1e-5), **kwargs)
-
-    def get_compile_config(self):
-        return {"discriminator_optimizer": keras.optimizers.serialize(self.discriminator_optimizer),
-                "generator_optimizer": keras.optimizers.serialize(self.optimizer)}
-
-    def compile_from_config(self, config):
-        self.compile(keras.optimizers.deserialize(config["discriminator_optimizer"]),
-                     keras.optimizers.deserialize(config["generator_optimizer"]))
-        self.optimizer.build(self.generator.trainable_weights)  # so that the saved generator-optimizer state loads
-
-    def get_build_config(self):
-        return {"built": True}  # build() needs no shape; an empty config would not be built on load
-
-    def build_from_config(self, config):
-        self.build()
 
     def sample(self, batch_size, seed, temperature=1.0):
         """Texts from the generator: ids (batch, max_length + 1) starting with [BOS], 0 after [EOS]."""
