@@ -1,7 +1,8 @@
 """Language GANs against the language model they must beat: the quality–diversity plane on Tang quatrains.
 
     python benchmarks/gan_quatrains.py                 # the table and plot of the GAN issue (CPU: ~45 min)
-    python benchmarks/gan_quatrains.py --quick         # tiny sizes, to try the script (~5 min)
+    python benchmarks/gan_quatrains.py --size medium   # smaller models and fewer steps (~25 min)
+    python benchmarks/gan_quatrains.py --quick         # tiny sizes, to try the script (~4 min)
 
 Steps (fixed 80/10/10 split of `tang_quatrains`, char tokens, vocabulary 3,000):
 1. a judge LM (LSTM, trained on the training split only, never on generations);
@@ -43,6 +44,8 @@ TEMPERATURES = (0.5, 0.7, 0.85, 1.0, 1.2, 1.5)
 SIZES = {
     "full": dict(judge=512, lm=256, lm_steps=2000, judge_steps=2000, vae_steps=2000, gan_steps=3000, seqgan_steps=300,
                  reverse_steps=600, samples=1000, self_bleu=300),
+    "medium": dict(judge=256, lm=256, lm_steps=1000, judge_steps=1000, vae_steps=1500, gan_steps=2000,
+                   seqgan_steps=150, reverse_steps=400, samples=500, self_bleu=200),
     "quick": dict(judge=64, lm=64, lm_steps=60, judge_steps=60, vae_steps=60, gan_steps=100, seqgan_steps=10,
                   reverse_steps=40, samples=64, self_bleu=32),
 }
@@ -73,10 +76,12 @@ def measure(name, texts, judge, tokenizer, test_docs, size, extra=None):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--size", choices=sorted(SIZES), default="full",
+                        help="full: the issue's run (~45 min on 2 CPU cores); medium: ~25 min; quick: ~4 min")
+    parser.add_argument("--quick", action="store_true", help="same as --size quick")
     parser.add_argument("--out", default="gan_quatrains", help="prefix of the JSON and PNG written")
     args = parser.parse_args()
-    size = SIZES["quick" if args.quick else "full"]
+    size = SIZES["quick" if args.quick else args.size]
     splits = split_corpus(load_corpus("tang_quatrains"), 0.1, 0.1, seed=0)
     from lm_keras.tokenizers import create_tokenizer
 
