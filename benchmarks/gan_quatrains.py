@@ -8,8 +8,10 @@ Steps (fixed 80/10/10 split of `tang_quatrains`, char tokens, vocabulary 3,000):
 1. a judge LM (LSTM, trained on the training split only, never on generations);
 2. the MLE LM (LSTM), sampled at temperatures 0.5 … 1.5: the curve a GAN must beat;
 3. the latent GAN: a text VAE (the library's defaults), a WGAN-GP on the codes μ of the
-   training poems, generated codes decoded greedily by the VAE's decoder (ARAE);
-4. the sequence GAN: the MLE LM trained on against a prefix discriminator with REINFORCE.
+   training poems, generated codes decoded by the VAE's decoder (ARAE), greedily and sampled
+   at temperatures 0.7 and 1.0 (its own small sweep);
+4. the sequence GAN: the MLE LM trained on against a prefix discriminator with REINFORCE,
+   sampled at temperatures 0.85 and 1.0.
 Every set of generated poems gets: quality = NLL per token under the judge (lower is
 better); diversity = NLL per token of the real test poems under a reverse LM trained only
 on the generated poems (lower is better), Self-BLEU (lower is more diverse) and
@@ -41,6 +43,8 @@ from lm_keras.models import LatentGAN, RNNLanguageModel, SequenceGAN, TextVAE  #
 from lm_keras.training import compile_language_model, fit_documents, fit_gan, fit_language_model  # noqa: E402
 
 TEMPERATURES = (0.5, 0.7, 0.85, 1.0, 1.2, 1.5)
+LATENT_TEMPERATURES = (0.0, 0.7, 1.0)  # 0: greedy
+SEQGAN_TEMPERATURES = (0.85, 1.0)
 SIZES = {
     "full": dict(judge=512, lm=256, lm_steps=2000, judge_steps=2000, vae_steps=2000, gan_steps=3000, seqgan_steps=300,
                  reverse_steps=600, samples=1000, self_bleu=300),
@@ -92,6 +96,10 @@ def main():
     print(f"{device_name()}; {len(splits['train']):,} training quatrains; {n} samples per model")
     start = time.perf_counter()
 
+    def phase(name):
+        print(f"[{time.perf_counter() - start:6.0f} s] {name}", flush=True)
+
+    phase("training the judge and the MLE LM")
     judge = train_lm(ids["train"], ids["validation"], vocabulary, size["judge"], size["judge_steps"], seed=1)
     lm = train_lm(ids["train"], ids["validation"], vocabulary, size["lm"], size["lm_steps"], seed=2)
     table = [measure("real test poems", splits["test"][:n], judge, tokenizer, splits["test"], size)]
@@ -100,7 +108,8 @@ def main():
         texts = generator([""] * n, max_new_tokens=40, temperature=t, seed=0)
         table.append(measure(f"MLE LM, T={t}", texts, judge, tokenizer, splits["test"], size, {"temperature": t}))
 
-    # latent GAN (ARAE): codes of the VAE, a WGAN-GP on them, decoded greedily
+    # latent GAN (ARAE): codes of the VAE, a WGAN-GP on them, decoded by the VAE's decoder
+    phase("training the VAE")
     keras.utils.set_random_seed(0)
     vae = TextVAE(vocabulary, context_length=40, decoder_dim=size["lm"], seed=0)
     vae(tf.zeros((1, 2), tf.int32))
@@ -108,6 +117,7 @@ def main():
                              eval_batches=5, seed=0)
     compile_language_model(vae, vae_config)
     fit_documents(vae, rows["train"], rows["validation"], vae_config, verbose=0)
+    phase("training the latent GAN")
     codes = {k: posterior(vae, rows[k])[0] for k in ("train", "test")}
     gan = LatentGAN(latent_dim=vae.latent_dim, seed=0)
     gan.build()
@@ -116,13 +126,17 @@ def main():
     fit_gan(gan, dataset, TrainConfig(steps=size["gan_steps"], eval_interval=max(1, size["gan_steps"] // 4)), verbose=0)
     fake_codes = gan.sample_codes(n, seed=0)
     latent = LatentGenerator(vae, tokenizer)
-    table.append(measure("latent GAN (WGAN-GP on VAE codes), greedy", latent.decode(fake_codes), judge, tokenizer,
-                         splits["test"], size, {"Fréchet (codes)": frechet_distance(codes["test"], fake_codes)}))
+    fake_frechet = {"Fréchet (codes)": frechet_distance(codes["test"], fake_codes)}
+    for t in LATENT_TEMPERATURES:
+        label = "greedy" if t == 0 else f"T={t}"
+        table.append(measure(f"latent GAN (WGAN-GP on VAE codes), {label}", latent.decode(fake_codes, t, seed=0),
+                             judge, tokenizer, splits["test"], size, {**fake_frechet, "gan temperature": t}))
     prior_codes = np.random.default_rng(0).standard_normal(fake_codes.shape)
     table.append(measure("VAE prior samples, greedy (reference)", latent.decode(prior_codes), judge, tokenizer,
                          splits["test"], size, {"Fréchet (codes)": frechet_distance(codes["test"], prior_codes)}))
 
     # sequence GAN: the MLE LM trained on against a discriminator
+    phase("training the sequence GAN")
     keras.utils.set_random_seed(0)
     policy = RNNLanguageModel.from_config(lm.get_config())
     policy(tf.zeros((1, 2), tf.int32))
@@ -132,9 +146,12 @@ def main():
     seqgan.compile()
     fit_gan(seqgan, document_dataset(rows["train"], 64, seed=0, repeat=True),
             TrainConfig(steps=size["seqgan_steps"], eval_interval=max(1, size["seqgan_steps"] // 4)), verbose=0)
-    texts = Generator(policy, tokenizer, allow_eos=True, allow_unknown=False)([""] * n, max_new_tokens=40,
-                                                                               temperature=1.0, seed=0)
-    table.append(measure("sequence GAN (REINFORCE), T=1", texts, judge, tokenizer, splits["test"], size))
+    policy_generator = Generator(policy, tokenizer, allow_eos=True, allow_unknown=False)
+    for t in SEQGAN_TEMPERATURES:
+        texts = policy_generator([""] * n, max_new_tokens=40, temperature=t, seed=0)
+        table.append(measure(f"sequence GAN (REINFORCE), T={t}", texts, judge, tokenizer, splits["test"], size,
+                             {"gan temperature": t}))
+    phase("done")
 
     frame = pd.DataFrame(table).set_index("model")
     with pd.option_context("display.width", 250, "display.max_columns", 20, "display.float_format", "{:.3f}".format):
@@ -152,8 +169,16 @@ def main():
     ax.plot(sweep["quality: judge NLL/token"], sweep["diversity: reverse-LM NLL/token"], "o-", label="MLE LM, T sweep")
     for t, row in sweep.iterrows():
         ax.annotate(t.split("=")[-1], (row["quality: judge NLL/token"], row["diversity: reverse-LM NLL/token"]))
-    for name, row in frame[frame.get("temperature").isna()].iterrows():
-        ax.plot(row["quality: judge NLL/token"], row["diversity: reverse-LM NLL/token"], "s", label=name)
+    others = frame[frame["temperature"].isna()]
+    for family, marker in (("latent GAN", "s-"), ("sequence GAN", "^-")):
+        rows = others[others.index.str.startswith(family)]
+        if len(rows):
+            ax.plot(rows["quality: judge NLL/token"], rows["diversity: reverse-LM NLL/token"], marker,
+                    label=f"{family} (decoding temperatures)")
+            for name, row in rows.iterrows():
+                ax.annotate(name.split(", ")[-1], (row["quality: judge NLL/token"], row["diversity: reverse-LM NLL/token"]))
+    for name, row in others[~others.index.str.contains("GAN")].iterrows():
+        ax.plot(row["quality: judge NLL/token"], row["diversity: reverse-LM NLL/token"], "x", ms=9, label=name)
     ax.set_xlabel("quality: NLL per token under the judge (lower is better)")
     ax.set_ylabel("diversity: test NLL per token under the reverse LM (lower is better)")
     ax.legend(fontsize=8)
