@@ -36,8 +36,7 @@ from lm_keras.config import TrainConfig  # noqa: E402
 from lm_keras.data import encode_documents, load_corpus, split_corpus  # noqa: E402
 from lm_keras.data.pipeline import document_dataset, encode_rows  # noqa: E402
 from lm_keras.evaluation.latent import posterior  # noqa: E402
-from lm_keras.evaluation.text_quality import (distinct_n, frechet_distance, judge_nll, reverse_lm_nll,  # noqa: E402
-                                              self_bleu)
+from lm_keras.evaluation.text_quality import frechet_distance, score_generations  # noqa: E402
 from lm_keras.generation import Generator, LatentGenerator  # noqa: E402
 from lm_keras.models import LatentGAN, RNNLanguageModel, SequenceGAN, TextVAE  # noqa: E402
 from lm_keras.training import compile_language_model, fit_documents, fit_gan, fit_language_model  # noqa: E402
@@ -66,14 +65,11 @@ def train_lm(ids_train, ids_val, vocabulary, hidden, steps, seed):
 
 
 def measure(name, texts, judge, tokenizer, test_docs, size, extra=None):
-    texts = [t for t in texts if t.strip()] or ["。"]
-    reverse = reverse_lm_nll(texts, test_docs, tokenizer,
-                             TrainConfig(context_length=64, batch_size=64, steps=size["reverse_steps"],
-                                         eval_interval=size["reverse_steps"], eval_batches=1, seed=0),
-                             embedding_dim=128, hidden_dim=size["lm"])
-    row = {"model": name, "quality: judge NLL/token": judge_nll(judge, tokenizer, texts),
-           "diversity: reverse-LM NLL/token": reverse, "Self-BLEU": self_bleu(texts, max_count=size["self_bleu"]),
-           "distinct-2": distinct_n(texts, 2), "empty or unfinished": 1 - len(texts) / size["samples"], **(extra or {})}
+    reverse = TrainConfig(context_length=64, batch_size=64, steps=size["reverse_steps"],
+                          eval_interval=size["reverse_steps"], eval_batches=1, seed=0)
+    row = {"model": name, **score_generations(texts, judge, tokenizer, test_docs, reverse, size["self_bleu"],
+                                              expected=size["samples"], embedding_dim=128, hidden_dim=size["lm"]),
+           **(extra or {})}
     print(json.dumps(row, ensure_ascii=False), flush=True)
     return row
 

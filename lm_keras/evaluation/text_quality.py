@@ -92,3 +92,26 @@ def reverse_lm_nll(generated, reference, tokenizer, config, model_type="rnn", **
     # the generated texts are also the "validation" data: the real texts stay unseen until the end
     fit_language_model(model, train_ids, train_ids, config, verbose=0)
     return evaluate(model, tokenizer, list(reference), line_level=True, context_length=config.context_length)["loss"]
+
+
+def score_generations(texts, judge, tokenizer, references, reverse_config, self_bleu_count=None, expected=None,
+                      **reverse_model_options):
+    """Every score above for one set of generated `texts` -> dict (one row of a quality–diversity table).
+
+    Args:
+        texts: generated strings; empty ones are dropped (and counted in "empty").
+        judge, tokenizer: the judge LM and its tokenizer (quality).
+        references: the real held-out texts the reverse LM is scored on (diversity).
+        reverse_config: `TrainConfig` of the reverse LM; `reverse_model_options` its
+            `build_model` arguments (e.g. `hidden_dim`).
+        self_bleu_count: score Self-BLEU on a seeded sample of this many texts.
+        expected: how many texts were asked for (default `len(texts)`).
+    """
+    kept = [t for t in texts if t.strip()]
+    if len(kept) < 2:
+        raise ValueError(f"Only {len(kept)} of {len(texts)} generated texts are non-empty: nothing to score.")
+    return {"quality: judge NLL/token": judge_nll(judge, tokenizer, kept),
+            "diversity: reverse-LM NLL/token": reverse_lm_nll(kept, references, tokenizer, reverse_config,
+                                                              **reverse_model_options),
+            "Self-BLEU": self_bleu(kept, max_count=self_bleu_count), "distinct-2": distinct_n(kept, 2),
+            "empty": 1 - len(kept) / (expected or len(texts))}

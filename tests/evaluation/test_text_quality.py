@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from lm_keras.config import TrainConfig
-from lm_keras.evaluation.text_quality import distinct_n, frechet_distance, reverse_lm_nll, self_bleu
+from lm_keras.evaluation.text_quality import distinct_n, frechet_distance, reverse_lm_nll, score_generations, self_bleu
 from lm_keras.tokenizers import CharTokenizer
 
 POEMS = ["白日依山盡，黃河入海流。欲窮千里目，更上一層樓。", "床前明月光，疑是地上霜。舉頭望明月，低頭思故鄉。",
@@ -47,3 +47,22 @@ def test_reverse_lm_prefers_generations_that_cover_the_real_texts():
     repetitive = reverse_lm_nll(POEMS[:1] * 80, POEMS, tokenizer, config, **options)
     print("reverse-LM NLL: covering", covering, "one poem repeated", repetitive)
     assert covering < repetitive - 0.5
+
+
+def test_score_generations_gives_one_row_and_counts_empty_texts():
+    tokenizer = CharTokenizer.train("".join(POEMS))
+    config = TrainConfig(context_length=16, batch_size=8, steps=30, eval_interval=30, eval_batches=1,
+                         learning_rate=1e-2, seed=0)
+    from lm_keras.models import RNNLanguageModel
+
+    judge = RNNLanguageModel(tokenizer.vocabulary_size, embedding_dim=8, hidden_dim=8)  # untrained: ~uniform
+    repeated = score_generations([POEMS[0]] * 30 + [""] * 10, judge, tokenizer, POEMS, config,
+                                 embedding_dim=16, hidden_dim=32)
+    varied = score_generations(POEMS * 10, judge, tokenizer, POEMS, config, embedding_dim=16, hidden_dim=32)
+    print(repeated, varied, sep="\n")
+    assert repeated["empty"] == pytest.approx(0.25) and varied["empty"] == 0.0
+    assert repeated["Self-BLEU"] == pytest.approx(100.0)  # (so is varied's: every poem has copies)
+    assert varied["diversity: reverse-LM NLL/token"] < repeated["diversity: reverse-LM NLL/token"]
+    assert abs(varied["quality: judge NLL/token"] - np.log(tokenizer.vocabulary_size)) < 0.1
+    with pytest.raises(ValueError, match="non-empty"):
+        score_generations(["", POEMS[0]], judge, tokenizer, POEMS, config)
