@@ -167,6 +167,16 @@ def _fit(model, make_datasets, epochs, steps_per_epoch, tokens_per_step, config,
                  f"command resumes from it." if kept else " Nothing was saved.")
         what = (f"{divergence.reason} became NaN, infinite or too large in epoch {max(epochs_run, 1)}"
                 if divergence.reason else "no epoch ran")
-        raise TrainingError(f"Training stopped: {what} (learning_rate={config.learning_rate}).{where} "
+        raise TrainingError(f"Training stopped: {what} ({_learning_rates(model, config)}).{where} "
                             f"Try a lower learning rate or a smaller clip norm.")
     return history
+
+
+def _learning_rates(model, config):
+    """The step sizes in force, for the divergence message: the config's, or each optimizer of a GAN."""
+    opponent = getattr(model, "opponent", None)  # GANs are compiled with their own two optimizers
+    if opponent is None:
+        return f"learning_rate={config.learning_rate}"
+    optimizers = {"generator": model.optimizer, opponent: getattr(model, f"{opponent}_optimizer")}
+    return ", ".join(f"{name} learning_rate={float(keras.ops.convert_to_numpy(optimizer.learning_rate)):.3g}"
+                     for name, optimizer in optimizers.items())

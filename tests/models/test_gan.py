@@ -163,7 +163,8 @@ def test_diverging_gan_training_stops_clearly_and_keeps_the_last_good_checkpoint
     codes = np.random.default_rng(0).normal(size=(512, 4)).astype("float32")
     dataset = tf.data.Dataset.from_tensor_slices(codes).repeat().batch(64)
     config = TrainConfig(steps=8, eval_interval=2, seed=0)
-    with pytest.raises(TrainingError, match=f"{message}.*last good checkpoint \\(after evaluation interval 2\\)"):
+    with pytest.raises(TrainingError, match=f"{message}.*generator learning_rate=.*critic learning_rate=.*"
+                                            f"last good checkpoint \\(after evaluation interval 2\\)"):
         fit_gan(gan, dataset, config, callbacks=[_BreakCriticInThirdInterval(factor)], verbose=0,
                 backup_dir=tmp_path / "backup")
     assert resumed_epoch(tmp_path / "backup") == 2
