@@ -18,7 +18,46 @@ def resolve_seed(seed):
     return tf.where(seed < 0, clock, seed)
 
 
-class LanguageModelServer(tf.Module):
+def document_rows(tokenizer, text, max_length):
+    """text string[b] -> int32 rows (b, width <= max_length) of `[BOS] text [EOS]`, cut to max_length, padded with 0."""
+    ids = tokenizer.encode(text)
+    n = ids.nrows()
+    ids = tf.concat([tf.fill([n, 1], tokenizer.bos_id), ids, tf.fill([n, 1], tokenizer.eos_id)], axis=1)
+    return ids[:, :max_length].to_tensor(0)
+
+
+class SavedModelServer(tf.Module):
+    """The base of every server: a tokenizer, assets, and `signatures()`.
+
+    A subclass keeps its Keras objects in `self._keras` (a plain namespace, not tracked)
+    and lists its `tf.function`s in `signature_functions()`; `signatures()` traces them
+    and tracks only the `tf.Variable`s they read, the layout TF1-style loaders (TF
+    Serving, `saved_model_cli run`) can restore.
+    """
+
+    def __init__(self, tokenizer, assets=None, **keras_objects):
+        super().__init__(name="lm_keras_server")
+        self._keras = types.SimpleNamespace(**keras_objects)
+        self.tokenizer = tokenizer  # a tf.Module: its lookup tables are saved with it
+        self.assets = {name: tf.saved_model.Asset(str(path)) for name, path in (assets or {}).items()}
+
+    def signature_functions(self):
+        """{signature name: tf.function with an input signature} to export."""
+        raise NotImplementedError
+
+    def signatures(self):
+        """Trace the signatures and track the variables they read; pass to `tf.saved_model.save`."""
+        signatures = {name: function.get_concrete_function()
+                      for name, function in self.signature_functions().items()}
+        used = {}
+        for function in signatures.values():
+            for variable in function.variables:
+                used.setdefault(id(variable), variable)
+        self.model_weights = list(used.values())
+        return signatures
+
+
+class LanguageModelServer(SavedModelServer):
     """Everything a served language model needs, traced into TensorFlow graphs.
 
     Args:
@@ -33,16 +72,11 @@ class LanguageModelServer(tf.Module):
 
     def __init__(self, model, tokenizer, add_special_tokens=False, max_new_tokens_limit=1024, jit_compile=True,
                  assets=None):
-        super().__init__(name="lm_keras_server")
-        # The Keras objects are kept out of the saved object graph (a plain namespace is not
-        # tracked); `signatures()` tracks the tf.Variables the traced functions read instead,
-        # the layout TF1-style loaders (TF Serving, `saved_model_cli run`) can restore.
-        generator = Generator(model, tokenizer, jit_compile, allow_eos=add_special_tokens)
-        self._keras = types.SimpleNamespace(model=model, generator=generator)
-        self.tokenizer = tokenizer  # a tf.Module: its lookup tables are saved with it
+        # The Keras objects are kept out of the saved object graph (see SavedModelServer).
+        super().__init__(tokenizer, assets, model=model,
+                         generator=Generator(model, tokenizer, jit_compile, allow_eos=add_special_tokens))
         self.add_special_tokens = add_special_tokens
         self.max_new_tokens_limit = max_new_tokens_limit
-        self.assets = {name: tf.saved_model.Asset(str(path)) for name, path in (assets or {}).items()}
 
     @tf.function(input_signature=[
         tf.TensorSpec([None], tf.string, name="prompt"),
@@ -76,16 +110,4 @@ class LanguageModelServer(tf.Module):
         return score_texts(self._keras.model, self.tokenizer, text, self.add_special_tokens)
 
     def signature_functions(self):
-        """{signature name: tf.function with an input signature} to export."""
         return {"serving_default": self.generate_with_defaults, "generate": self.generate, "score": self.score}
-
-    def signatures(self):
-        """Trace the signatures and track the variables they read; pass to `tf.saved_model.save`."""
-        signatures = {name: function.get_concrete_function()
-                      for name, function in self.signature_functions().items()}
-        used = {}
-        for function in signatures.values():
-            for variable in function.variables:
-                used.setdefault(id(variable), variable)
-        self.model_weights = list(used.values())
-        return signatures

@@ -2,7 +2,7 @@
 
 import tensorflow as tf
 
-from lm_keras.export.server import LanguageModelServer, resolve_seed
+from lm_keras.export.server import LanguageModelServer, document_rows, resolve_seed
 from lm_keras.generation import Generator
 
 
@@ -32,10 +32,7 @@ class VAEServer(LanguageModelServer):
 
     def _rows(self, text):
         """text string[b] -> rows (b, width) of [BOS] text [EOS], cut to the context, padded with 0."""
-        ids = self.tokenizer.encode(text)
-        n = ids.nrows()
-        ids = tf.concat([tf.fill([n, 1], self.tokenizer.bos_id), ids, tf.fill([n, 1], self.tokenizer.eos_id)], axis=1)
-        return ids[:, :self.context_length].to_tensor(0)
+        return document_rows(self.tokenizer, text, self.context_length)
 
     def _decode(self, z, temperature, seed):
         prompts = tf.fill([tf.shape(z)[0]], "")

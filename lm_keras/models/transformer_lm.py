@@ -91,7 +91,10 @@ class TransformerLanguageModel(LanguageModel):
 
     def _logits(self, x):
         """(b, t, d_model) -> (b, t, vocabulary_size), float32 also under mixed precision."""
-        x = self.final_norm(x)
+        return self._project(self.final_norm(x))
+
+    def _project(self, x):
+        """Normalised states (b, t, d_model) -> logits (b, t, vocabulary_size), float32."""
         if self.output_projection is not None:
             return ops.cast(self.output_projection(x), "float32")
         return ops.cast(ops.matmul(x, ops.transpose(ops.cast(self.token_embedding.embeddings, x.dtype))), "float32")
@@ -109,6 +112,18 @@ class TransformerLanguageModel(LanguageModel):
 
         With `return_attention_scores`, also a list with each layer's attention weights (b, heads, t, t).
         """
+        states = self.hidden_states(token_ids, training, return_attention_scores, embedding_offset)
+        if return_attention_scores:
+            return self._project(states[0]), states[1]
+        return self._project(states)
+
+    def hidden_states(self, token_ids, training=None, return_attention_scores=False, embedding_offset=None):
+        """token_ids (b, t) -> the final LayerNorm's output (b, t, d_model), from which the logits are read.
+
+        Position i has seen tokens 0..i only (causal attention), so right padding never
+        changes the states of the real tokens. A classifier pools these states
+        (`lm_keras.models.classifier.TransformerClassifier`).
+        """
         time = token_ids.shape[1] if token_ids.shape[1] is not None else ops.shape(token_ids)[1]
         self._check_length(time)
         positions = ops.expand_dims(ops.arange(time, dtype="int32"), 0)
@@ -121,8 +136,8 @@ class TransformerLanguageModel(LanguageModel):
             if return_attention_scores:
                 x, weights = x
                 scores.append(weights)
-        logits = self._logits(x)
-        return (logits, scores) if return_attention_scores else logits
+        x = self.final_norm(x)
+        return (x, scores) if return_attention_scores else x
 
     # --- cached generation -------------------------------------------------------------------
 
