@@ -387,3 +387,74 @@ class RunConfig(_Config):
         values["tokenizer"] = TokenizerConfig.from_dict(values.get("tokenizer", {}))
         values["train"] = TrainConfig.from_dict(values.get("train", {}))
         return cls(**values)
+
+
+CLASSIFIER_POOLINGS = ("last", "mean", "max")
+
+
+@dataclass
+class LSTMClassifierConfig(_Config):
+    """Embedding(mask_zero) -> LSTM -> pooling -> Dense(dense_dim, relu) -> Dense(num_classes) logits.
+
+    `pooling` "last": the LSTM's state after each text's last real token; "mean" / "max":
+    masked pooling over every step of `return_sequences=True` (padding never counts).
+    """
+
+    vocabulary_size: int
+    num_classes: int
+    embedding_dim: int = 64
+    hidden_dim: int = 128
+    dense_dim: int = 64
+    dropout: float = 0.0
+    pooling: str = "last"
+
+    def __post_init__(self):
+        _int_at_least(self, "vocabulary_size", 2)
+        _int_at_least(self, "num_classes", 2)
+        for name in ("embedding_dim", "hidden_dim", "dense_dim"):
+            _int_at_least(self, name, 1)
+        _float_in(self, "dropout", 0.0, 1.0, high_open=True)
+        _choice(self, "pooling", CLASSIFIER_POOLINGS)
+
+
+@dataclass
+class NaiveBayesConfig(_Config):
+    """Multinomial naive Bayes over token 1- and 2-grams, with add-`alpha` smoothing.
+
+    `num_bigrams` is the number of different bigrams seen in training (set by `fit`).
+    Bigram ids are (first id) · V + second id in int32, so V is at most 46,340.
+    """
+
+    vocabulary_size: int
+    num_classes: int
+    alpha: float = 0.1
+    num_bigrams: int = 0
+
+    def __post_init__(self):
+        _int_at_least(self, "vocabulary_size", 2)
+        if self.vocabulary_size > 46340:
+            _fail(self, "vocabulary_size", "must be <= 46340 (bigram ids are int32)")
+        _int_at_least(self, "num_classes", 2)
+        _float_in(self, "alpha", 0.0, 1e6, low_open=True)
+        _int_at_least(self, "num_bigrams", 0)
+
+
+@dataclass
+class TransformerClassifierConfig(_Config):
+    """The head on a Transformer LM backbone: pooled states -> [Dense(head_dim, gelu)] -> Dense(num_classes).
+
+    `pooling` "mean": the mean of the states of the real tokens; "last": the state of the
+    last real token (the only one that has seen the whole text, with causal attention).
+    `head_dim` None gives a linear head.
+    """
+
+    num_classes: int
+    pooling: str = "mean"
+    head_dim: int | None = None
+    dropout: float = 0.0
+
+    def __post_init__(self):
+        _int_at_least(self, "num_classes", 2)
+        _choice(self, "pooling", ("mean", "last"))
+        _int_at_least(self, "head_dim", 1, optional=True)
+        _float_in(self, "dropout", 0.0, 1.0, high_open=True)

@@ -18,6 +18,7 @@ import tensorflow as tf
 
 import lm_keras
 from lm_keras.errors import ModelLoadError
+from lm_keras.export.classifier_server import ClassifierServer
 from lm_keras.export.server import DEFAULTS, LanguageModelServer
 from lm_keras.export.vae_server import VAEServer
 from lm_keras.utils.atomic import atomic_directory
@@ -43,8 +44,16 @@ VAE_SIGNATURES = {
 }
 
 
+CLASSIFIER_SIGNATURES = {
+    "classify": "text string[batch] -> label string[batch], class_id int32[batch], "
+                "probabilities float32[batch, num_classes]",
+    "serving_default": "the same as classify",
+}
+CLASSIFIER_CLASSES = ("LSTMClassifier", "NaiveBayesClassifier", "TransformerClassifier")
+
+
 def export_saved_model(model, tokenizer, path, overwrite=False, add_special_tokens=False,
-                       max_new_tokens_limit=1024, jit_compile=True, run_config=None):
+                       max_new_tokens_limit=1024, jit_compile=True, run_config=None, labels=None, max_length=None):
     """Write `model` + `tokenizer` as a SavedModel directory at `path`, atomically.
 
     Args:
@@ -53,6 +62,9 @@ def export_saved_model(model, tokenizer, path, overwrite=False, add_special_toke
         max_new_tokens_limit: the most new tokens one `generate` call may ask for.
         jit_compile: XLA-compile the decode loop inside the SavedModel.
         run_config: optional `RunConfig`, recorded in export.json.
+        labels: a classifier's class names, in class-id order (required for a classifier).
+        max_length: a classifier reads the first `max_length` tokens of a text, as in
+            training (default: its context length, else 512).
 
     Returns:
         The `Path` of the export.
@@ -63,6 +75,15 @@ def export_saved_model(model, tokenizer, path, overwrite=False, add_special_toke
     if not 1 <= max_new_tokens_limit <= 65536:
         raise ValueError(f"max_new_tokens_limit={max_new_tokens_limit} is invalid: must be in [1, 65536]")
     is_vae = getattr(model, "latent_dim", None) is not None
+    is_classifier = type(model).__name__ in CLASSIFIER_CLASSES
+    if is_classifier:
+        labels = [str(label) for label in labels] if labels is not None else None
+        if labels is None or len(labels) != model.num_classes:
+            raise ValueError(f"labels={labels!r} is invalid: a classifier of {model.num_classes} classes needs "
+                             f"labels, a list of {model.num_classes} class names")
+        max_length = max_length or getattr(model, "context_length", None) or 512
+        if not 2 <= max_length <= (getattr(model, "context_length", None) or max_length):
+            raise ValueError(f"max_length={max_length} is invalid: must be in [2, the model's context length]")
     info = {
         "lm_keras_version": lm_keras.__version__,
         "model_class": type(model).__name__,
@@ -74,13 +95,17 @@ def export_saved_model(model, tokenizer, path, overwrite=False, add_special_toke
         "max_new_tokens_limit": max_new_tokens_limit,
         "generate_defaults": DEFAULTS,
         "run_config": run_config.to_dict() if run_config is not None else None,
-        "signatures": VAE_SIGNATURES if is_vae else SIGNATURES,
+        "signatures": CLASSIFIER_SIGNATURES if is_classifier else VAE_SIGNATURES if is_vae else SIGNATURES,
     }
+    if is_classifier:
+        info.update(labels=labels, max_length=max_length)
     with tempfile.TemporaryDirectory() as scratch, atomic_directory(path, overwrite=overwrite) as directory:
         tokenizer.save(scratch)
         (Path(scratch) / EXPORT_INFO).write_text(json.dumps(info, indent=2, ensure_ascii=False), encoding="utf-8")
         assets = {"tokenizer_json": Path(scratch) / "tokenizer.json", "export_json": Path(scratch) / EXPORT_INFO}
-        if is_vae:
+        if is_classifier:
+            server = ClassifierServer(model, tokenizer, labels, max_length, assets=assets)
+        elif is_vae:
             server = VAEServer(model, tokenizer, jit_compile, assets=assets)
         else:
             server = LanguageModelServer(model, tokenizer, add_special_tokens, max_new_tokens_limit, jit_compile,
@@ -204,7 +229,35 @@ def _strings(tensor):
     return [t.decode("utf-8") for t in tensor.numpy()]
 
 
+class ExportedClassifier:
+    """A loaded classifier export (only TensorFlow runs underneath).
+
+    Example:
+        >>> poets = load("saved_models/poets_export")
+        >>> poets("床前明月光，疑是地上霜。舉頭望明月，低頭思故鄉。")        # -> "李白"
+        >>> poets.classify(["..."])["probabilities"]                      # (batch, num_classes)
+    """
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self.saved_model, self.info = load_saved_model(path)
+        self.labels = self.info["labels"]
+
+    def classify(self, texts):
+        """Texts -> {"label": list of str, "class_id": (batch,), "probabilities": (batch, num_classes)}."""
+        result = self.saved_model.classify(tf.constant([texts] if isinstance(texts, str) else list(texts), tf.string))
+        return {"label": _strings(result["label"]), "class_id": result["class_id"].numpy(),
+                "probabilities": result["probabilities"].numpy()}
+
+    def __call__(self, texts):
+        """Text(s) -> the predicted label (a str for a str, a list for a list)."""
+        labels = self.classify(texts)["label"]
+        return labels[0] if isinstance(texts, str) else labels
+
+
 def load(path):
     """Load an export written by `export_saved_model` / `python -m lm_keras export`."""
-    info = read_export_info(path)
-    return ExportedVAE(path) if info.get("model_class") == "TextVAE" else ExportedLanguageModel(path)
+    model_class = read_export_info(path).get("model_class")
+    if model_class in CLASSIFIER_CLASSES:
+        return ExportedClassifier(path)
+    return ExportedVAE(path) if model_class == "TextVAE" else ExportedLanguageModel(path)

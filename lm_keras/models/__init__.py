@@ -3,6 +3,7 @@
 
 import lm_keras.schedules  # noqa: F401  (registers the schedules that compiled .keras files refer to)
 from lm_keras.models.base import LanguageModel
+from lm_keras.models.classifier import Classifier, LSTMClassifier, NaiveBayesClassifier, TransformerClassifier
 from lm_keras.models.gan import LatentGAN, SequenceDiscriminator, SequenceGAN
 from lm_keras.models.ngram import NGramLanguageModel
 from lm_keras.models.rnn_lm import RNNLanguageModel
@@ -19,5 +20,6 @@ def build_model(model_type, **config):
     return MODEL_TYPES[model_type](**config)
 
 
-__all__ = ["MODEL_TYPES", "LanguageModel", "LatentGAN", "SequenceDiscriminator", "SequenceGAN", "NGramLanguageModel", "RNNLanguageModel", "TextVAE", "TransformerLanguageModel",
+__all__ = ["MODEL_TYPES", "Classifier", "LSTMClassifier", "LanguageModel", "NaiveBayesClassifier",
+           "TransformerClassifier", "LatentGAN", "SequenceDiscriminator", "SequenceGAN", "NGramLanguageModel", "RNNLanguageModel", "TextVAE", "TransformerLanguageModel",
            "build_model"]
