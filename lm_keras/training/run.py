@@ -1,6 +1,8 @@
 """The whole road for one run: corpus -> tokenizer -> dataset -> model -> fit -> evaluate -> samples -> save."""
 
 import contextlib
+import hashlib
+import json
 from pathlib import Path
 
 import keras
@@ -78,6 +80,32 @@ def backup_dir_for(out):
     return Path(out).with_name(Path(out).name + ".backup")
 
 
+FINGERPRINT = "run_fingerprint.json"
+
+
+def check_backup(backup_dir, config, tokenizer):
+    """Refuse to resume from a checkpoint that another model or vocabulary wrote; record ours.
+
+    A checkpoint holds weights only. Resumed into a model of the same shapes whose token ids
+    mean other characters (the corpus or the tokenizer changed), it would load without an
+    error and train on silently scrambled embeddings. The fingerprint is the model type, the
+    model's fields and a hash of the vocabulary; steps and learning rates may change.
+    """
+    fingerprint = {"model_type": config.model_type, "model": config.model,
+                   "vocabulary_sha256": hashlib.sha256("\n".join(tokenizer.vocabulary).encode("utf-8")).hexdigest()}
+    path = Path(backup_dir) / FINGERPRINT
+    if resumed_epoch(backup_dir) and path.is_file():
+        found = json.loads(path.read_text(encoding="utf-8"))
+        changed = sorted(k for k in fingerprint if found.get(k) != fingerprint[k])
+        if changed:
+            raise ConfigError(f"The checkpoint in {backup_dir} was written by a run with another "
+                              f"{' and '.join(k.replace('_sha256', '') for k in changed)}: resuming would load "
+                              f"weights that do not fit this run. Delete {backup_dir} to start afresh, or run the "
+                              f"command that wrote it.")
+    Path(backup_dir).mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(fingerprint, indent=1, ensure_ascii=False), encoding="utf-8")
+
+
 def train_run(config, out=None, overwrite=False, corpus=None, callbacks=(), verbose="auto",
               notice=print, sample_tokens=None, backup=True, tensorboard_dir=None, sample_every=None):
     """Train a model as described by `config` (a `RunConfig`) and save it under `out`.
@@ -138,8 +166,10 @@ def train_run(config, out=None, overwrite=False, corpus=None, callbacks=(), verb
         callbacks.append(GenerateSamples(Generator(model, tokenizer, allow_eos=corpus.line_level), prompt,
                                          every=sample_every, printer=notice))
     backup_dir = backup_dir_for(out) if out and backup else None
-    if backup_dir and backup_dir.exists():
-        notice(f"Resuming from the checkpoint in {backup_dir} (evaluation interval {resumed_epoch(backup_dir)}).")
+    if backup_dir:
+        check_backup(backup_dir, config, tokenizer)
+        if resumed_epoch(backup_dir):
+            notice(f"Resuming from the checkpoint in {backup_dir} (evaluation interval {resumed_epoch(backup_dir)}).")
 
     with atomic_directory(out, overwrite=overwrite) if out else contextlib.nullcontext() as directory:
         fit_options = dict(callbacks=callbacks, verbose=verbose, backup_dir=backup_dir,

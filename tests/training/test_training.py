@@ -183,3 +183,36 @@ def test_cli_bad_input_is_one_clear_line(args, message):
     last_line = result.stderr.strip().splitlines()[-1]  # TensorFlow may log above it
     assert last_line.startswith("error:") and message in last_line
     assert "Traceback" not in result.stderr
+
+
+def test_a_checkpoint_from_another_corpus_is_refused_not_resumed(tmp_path):
+    """Same shapes, other vocabulary: resuming would scramble the embeddings silently."""
+    from lm_keras.data import Corpus
+    from lm_keras.errors import ConfigError
+
+    def corpus(text):
+        return Corpus(name="inline", text=text, line_level=True, source="inline")
+
+    config = RunConfig(corpus="inline", tokenizer=TokenizerConfig("char", 12),
+                       model={"embedding_dim": 8, "hidden_dim": 8},
+                       train=TrainConfig(context_length=8, batch_size=4, steps=4, eval_interval=2, eval_batches=1))
+    out = tmp_path / "run"
+    first = "\n".join(["abcdefgh ijk"] * 40)
+    quiet = dict(verbose=0, notice=lambda *_: None)
+
+    class Kill(keras.callbacks.Callback):  # stop like a killed process after the first checkpoint
+        def on_epoch_end(self, epoch, logs=None):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train_run(config, out=out, corpus=corpus(first), callbacks=[Kill()], **quiet)
+    backup = tmp_path / "run.backup"
+    assert (backup / "training_metadata.json").is_file()
+    weights = (backup / "latest.weights.h5").read_bytes()
+    other = "\n".join(["lmnopqrs tuv"] * 40)  # the same vocabulary size, other characters
+    with pytest.raises(ConfigError, match="another vocabulary") as error:
+        train_run(config, out=out, corpus=corpus(other), **quiet)
+    assert str(backup) in str(error.value) and not out.exists()
+    assert (backup / "latest.weights.h5").read_bytes() == weights, "the refused checkpoint is left as it was"
+    run = train_run(config, out=out, corpus=corpus(first), **quiet)  # the same command resumes and finishes
+    assert len(run.history["loss"]) == 2 and not backup.exists()
