@@ -1,7 +1,8 @@
 """Language GANs against the language model they must beat: the quality–diversity plane on Tang quatrains.
 
-    python benchmarks/gan_quatrains.py                 # the table and plot of the GAN issue (CPU: ~45 min)
-    python benchmarks/gan_quatrains.py --size medium   # smaller models and fewer steps (~25 min)
+    python benchmarks/gan_quatrains.py                 # the table and plot of the GAN issue (a GPU; hours on a CPU)
+    python benchmarks/gan_quatrains.py --size medium   # smaller models and fewer steps
+    python benchmarks/gan_quatrains.py --size small    # fewer steps again, reverse LM of 128 units (~25 min)
     python benchmarks/gan_quatrains.py --quick         # tiny sizes, to try the script (~4 min)
 
 Steps (fixed 80/10/10 split of `tang_quatrains`, char tokens, vocabulary 3,000):
@@ -49,6 +50,8 @@ SIZES = {
                  reverse_steps=600, samples=1000, self_bleu=300),
     "medium": dict(judge=256, lm=256, lm_steps=1000, judge_steps=1000, vae_steps=1500, gan_steps=2000,
                    seqgan_steps=150, reverse_steps=400, samples=500, self_bleu=200),
+    "small": dict(judge=256, lm=256, lm_steps=500, judge_steps=500, vae_steps=600, gan_steps=1500, seqgan_steps=80,
+                  reverse_steps=150, reverse_hidden=128, samples=300, self_bleu=150),
     "quick": dict(judge=64, lm=64, lm_steps=60, judge_steps=60, vae_steps=60, gan_steps=100, seqgan_steps=10,
                   reverse_steps=40, samples=64, self_bleu=32),
 }
@@ -68,7 +71,8 @@ def measure(name, texts, judge, tokenizer, test_docs, size, extra=None):
     reverse = TrainConfig(context_length=64, batch_size=64, steps=size["reverse_steps"],
                           eval_interval=size["reverse_steps"], eval_batches=1, seed=0)
     row = {"model": name, **score_generations(texts, judge, tokenizer, test_docs, reverse, size["self_bleu"],
-                                              expected=size["samples"], embedding_dim=128, hidden_dim=size["lm"]),
+                                              expected=size["samples"], embedding_dim=128,
+                                              hidden_dim=size.get("reverse_hidden", size["lm"])),
            **(extra or {})}
     print(json.dumps(row, ensure_ascii=False), flush=True)
     return row
@@ -77,7 +81,8 @@ def measure(name, texts, judge, tokenizer, test_docs, size, extra=None):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=sorted(SIZES), default="full",
-                        help="full: the issue's run (~45 min on 2 CPU cores); medium: ~25 min; quick: ~4 min")
+                        help="full: the issue's run (for a GPU; hours on 2 CPU cores); medium; small (~25 min on 2 CPU cores); "
+                             "quick: ~4 min, to try the script")
     parser.add_argument("--quick", action="store_true", help="same as --size quick")
     parser.add_argument("--out", default="gan_quatrains", help="prefix of the JSON and PNG written")
     args = parser.parse_args()
