@@ -134,11 +134,16 @@ def main():
     parser.add_argument("--pretrained", help="a run directory of a Transformer LM pretrained by this script")
     parser.add_argument("--pretrain-out", default="saved_models/poet_lm", help="where the pretrained LM is saved")
     parser.add_argument("--out", default="poet_attribution", help="prefix of the JSON written")
+    parser.add_argument("--tasks", nargs="+", choices=("li_du", "ten_poets"), default=["li_du", "ten_poets"])
+    parser.add_argument("--epochs", type=int, help="at most this many epochs for every trained classifier")
     args = parser.parse_args()
-    size = SIZES["quick" if args.quick else args.size]
+    size = dict(SIZES["quick" if args.quick else args.size])
+    if args.epochs:
+        size.update({k: min(size[k], args.epochs) for k in ("lstm_epochs", "head_epochs", "finetune_epochs")})
     corpus = load_corpus("tang_poems")
-    tasks = [poet_task("li_du", corpus), poet_task("ten_poets", corpus)]
-    poems = pretraining_poems(*tasks, corpus=corpus)
+    both = [poet_task("li_du", corpus), poet_task("ten_poets", corpus)]
+    poems = pretraining_poems(*both, corpus=corpus)  # always without either task's held-out poems
+    tasks = [data for data in both if data.name in args.tasks]
     print(f"{device_name()}; pretraining on {len(poems):,} poems ({sum(map(len, poems)):,} characters), none of "
           f"them a validation or test poem of either task")
     for data in tasks:
