@@ -94,7 +94,9 @@ def test_interpolation_ends_decode_the_two_posterior_means_and_neighbours_find_t
     assert [t for t, _ in path] == pytest.approx([0, 1 / 3, 2 / 3, 1])
     assert path[0][1] == codes.reconstruct(A)[0] and path[-1][1] == codes.reconstruct(B)[0]
     neighbours = codes.nearest_neighbours(A, [B, "春眠不覺曉，處處聞啼鳥。夜來風雨聲，花落知多少。", A], k=2)
-    assert neighbours[0] == (A, 0.0)
+    # A is encoded alone and inside a batch of three: the codes may differ in the last float bits
+    assert neighbours[0][0] == A and neighbours[0][1] == pytest.approx(0.0, abs=1e-4)
+    assert neighbours[1][1] > 1e-2
 
 
 def test_export_serves_encode_reconstruct_sample_interpolate_with_plain_tensorflow(vae_run, tmp_path):
