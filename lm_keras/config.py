@@ -458,3 +458,54 @@ class TransformerClassifierConfig(_Config):
         _choice(self, "pooling", ("mean", "last"))
         _int_at_least(self, "head_dim", 1, optional=True)
         _float_in(self, "dropout", 0.0, 1.0, high_open=True)
+
+
+POLICY_GRADIENT_ALGORITHMS = ("rloo", "ppo")
+
+
+@dataclass
+class PolicyGradientConfig(_Config):
+    """RL fine-tuning of a language model against a reward model, with a KL penalty to a frozen reference.
+
+    Per prompt, `samples_per_prompt` completions (of at most `max_new_tokens` tokens,
+    sampled at `temperature`) are scored R = r_φ(x, y) − β · KL(π‖π_ref)(y); the baseline
+    of each is the mean of the others' R (RLOO). "ppo" takes `ppo_epochs` steps on each
+    batch of samples with the probability ratio clipped to [1 − clip_ratio, 1 + clip_ratio].
+    """
+
+    algorithm: str = "rloo"
+    samples_per_prompt: int = 4
+    beta: float = 0.05
+    max_new_tokens: int = 34
+    temperature: float = 1.0
+    clip_ratio: float = 0.2
+    ppo_epochs: int = 2
+
+    def __post_init__(self):
+        _choice(self, "algorithm", POLICY_GRADIENT_ALGORITHMS)
+        _int_at_least(self, "samples_per_prompt", 2)  # a leave-one-out baseline needs another sample
+        _float_in(self, "beta", 0.0, 1e3, low_open=True)
+        _int_at_least(self, "max_new_tokens", 1)
+        _float_in(self, "temperature", 0.0, 100.0, low_open=True)
+        _float_in(self, "clip_ratio", 0.0, 1.0, low_open=True, high_open=True)
+        _int_at_least(self, "ppo_epochs", 1)
+
+
+@dataclass
+class DPOConfig(_Config):
+    """Direct preference optimisation (Rafailov et al. 2023): β scales the implicit reward β·log(π/π_ref)."""
+
+    beta: float = 0.1
+
+    def __post_init__(self):
+        _float_in(self, "beta", 0.0, 1e3, low_open=True)
+
+
+@dataclass
+class PreferenceConfig(_Config):
+    """Noisy Bradley–Terry labels from the judge: P(a ≻ b) = σ((s_a − s_b) / temperature)."""
+
+    temperature: float = 0.5
+
+    def __post_init__(self):
+        _float_in(self, "temperature", 0.0, 1e3, low_open=True)

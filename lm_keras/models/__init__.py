@@ -6,6 +6,7 @@ from lm_keras.models.base import LanguageModel
 from lm_keras.models.classifier import Classifier, LSTMClassifier, NaiveBayesClassifier, TransformerClassifier
 from lm_keras.models.gan import LatentGAN, SequenceDiscriminator, SequenceGAN
 from lm_keras.models.ngram import NGramLanguageModel
+from lm_keras.models.reward_model import RewardModel
 from lm_keras.models.rnn_lm import RNNLanguageModel
 from lm_keras.models.transformer_lm import TransformerLanguageModel
 from lm_keras.models.vae import TextVAE
@@ -21,5 +22,5 @@ def build_model(model_type, **config):
 
 
 __all__ = ["MODEL_TYPES", "Classifier", "LSTMClassifier", "LanguageModel", "NaiveBayesClassifier",
-           "TransformerClassifier", "LatentGAN", "SequenceDiscriminator", "SequenceGAN", "NGramLanguageModel", "RNNLanguageModel", "TextVAE", "TransformerLanguageModel",
+           "TransformerClassifier", "LatentGAN", "SequenceDiscriminator", "SequenceGAN", "NGramLanguageModel", "RNNLanguageModel", "RewardModel", "TextVAE", "TransformerLanguageModel",
            "build_model"]

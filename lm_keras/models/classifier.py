@@ -35,7 +35,7 @@ def _masked_max(states, mask):
     return ops.max(filled, axis=1)
 
 
-def _last(states, mask):
+def last_real_state(states, mask):
     """states (b, t, d) -> (b, d), the state at each row's last True position of `mask`."""
     last = ops.maximum(ops.sum(ops.cast(mask, "int32"), axis=1) - 1, 0)
     return ops.take_along_axis(states, ops.reshape(last, (-1, 1, 1)), axis=1)[:, 0]
@@ -242,7 +242,7 @@ class TransformerClassifier(Classifier):
     def call(self, token_ids, training=None):
         mask = ops.not_equal(token_ids, 0)
         states = self.backbone.hidden_states(token_ids, training=training)
-        pooled = _masked_mean(states, mask) if self.config.pooling == "mean" else _last(states, mask)
+        pooled = _masked_mean(states, mask) if self.config.pooling == "mean" else last_real_state(states, mask)
         x = self.head_dropout(ops.cast(pooled, "float32"), training=training)
         if self.head_hidden is not None:
             x = self.head_dropout(self.head_hidden(x), training=training)

@@ -121,9 +121,21 @@ def fit_gan(model, dataset, config, callbacks=(), verbose="auto", backup_dir=Non
     loss is NaN or infinite, or when the critic's / discriminator's loss exceeds
     `divergence_limit` in absolute value, with a `TrainingError` that says which.
     """
-    epochs, steps_per_epoch = math.ceil(config.steps / config.eval_interval), config.eval_interval
     limits = {"critic_loss": divergence_limit, "discriminator_loss": divergence_limit}
-    return _fit(model, lambda skip: (dataset.skip(skip), None), epochs, steps_per_epoch, 0, config, callbacks,
+    return fit_steps(model, dataset, config, callbacks=callbacks, verbose=verbose, backup_dir=backup_dir,
+                     limits=limits)
+
+
+def fit_steps(model, dataset, config, validation=None, callbacks=(), verbose="auto", backup_dir=None, limits=None):
+    """Train a model with its own `train_step` for `config.steps` batches of `dataset` (repeated, in a fixed order).
+
+    An epoch is `config.eval_interval` steps, validated on `validation` (a finite dataset)
+    if given. Resume, callbacks, NaN handling and the last good checkpoint are those of
+    `fit_language_model`; `limits` {metric: bound} also stops training when a metric's
+    absolute value exceeds its bound. Used by the GANs and the alignment trainers.
+    """
+    epochs, steps_per_epoch = math.ceil(config.steps / config.eval_interval), config.eval_interval
+    return _fit(model, lambda skip: (dataset.skip(skip), validation), epochs, steps_per_epoch, 0, config, callbacks,
                 verbose, backup_dir, None, limits)
 
 

@@ -1,0 +1,50 @@
+"""Titled quatrains for SFT and prompts; the evaluation's KL, held-out NLL and judge figures."""
+
+import numpy as np
+import pytest
+
+from lm_keras.alignment import (QuatrainJudge, evaluate_policy, heldout_nll, prompts_of, sft_texts, split_titled,
+                                titled_quatrains)
+from lm_keras.alignment.training import copy_model
+from lm_keras.data.poems import quatrain_form
+
+from conftest import POEMS
+
+
+@pytest.fixture(scope="module")
+def titled():
+    return titled_quatrains()
+
+
+def test_titled_quatrains_are_regular_distinct_and_titled(titled):
+    assert len(titled) > 10_000
+    assert titled["body"].is_unique
+    assert titled["body"].map(quatrain_form).isin([5, 7]).all()
+    assert titled["title"].str.len().between(1, 12).all() and not titled["title"].str.contains("：").any()
+    train, valid, test = split_titled(titled, seed=0)
+    assert len(train) + len(valid) + len(test) == len(titled)
+    assert not set(train["body"]) & set(test["body"]) and not set(valid["body"]) & set(test["body"])
+    assert split_titled(titled, seed=0)[2].equals(test)
+    assert sft_texts(test.head(1))[0] == f"{test['title'][0]}：{test['body'][0]}"
+    assert prompts_of(test.head(1)) == [f"{test['title'][0]}："]
+
+
+def test_evaluation_of_a_policy_against_itself(tokenizer, tiny_lm):
+    prompts = [f"{title}：" for title in POEMS]
+    reference = copy_model(tiny_lm)
+    figures, samples = evaluate_policy(tiny_lm, tokenizer, prompts, QuatrainJudge(), reference=reference,
+                                       heldout=(prompts, list(POEMS.values())), max_new_tokens=34, seed=0)
+    assert figures["kl"] == pytest.approx(0.0, abs=1e-6)
+    judged = QuatrainJudge().score_many(samples["text"])
+    assert figures["judge_total"] == pytest.approx(judged["total"].mean())
+    assert len(samples) == len(prompts)
+    # held-out NLL per token from the model's own scores: body + [EOS] after each prompt
+    rows = [[tokenizer.bos_id, *tokenizer.encode_to_numpy(p + b).tolist(), tokenizer.eos_id]
+            for p, b in zip(prompts, POEMS.values())]
+    total, count = 0.0, 0
+    for row, prompt in zip(rows, prompts):
+        scores = tiny_lm.score(np.array([row], np.int32)).numpy()[0]
+        start = len(prompt)  # scores[i] is log p(row[i + 1]); the body starts at row[len(prompt) + 1]
+        total -= scores[start:].sum()
+        count += len(scores) - start
+    assert heldout_nll(tiny_lm, tokenizer, prompts, list(POEMS.values())) == pytest.approx(total / count, rel=1e-5)
