@@ -1,6 +1,7 @@
 """Alignment on Tang quatrains: SFT, preferences, reward model, RLOO / PPO and DPO, measured by the true judge.
 
-    python benchmarks/alignment_quatrains.py                  # the issue's table and frontier plot (a CPU: ~1 h)
+    python benchmarks/alignment_quatrains.py                  # the issue's table and frontier plot (hours on 2 CPU cores)
+    python benchmarks/alignment_quatrains.py --size small     # fewer steps, smaller batches (~30 min on 2 cores)
     python benchmarks/alignment_quatrains.py --size quick     # tiny sizes, to try the script (minutes)
 
 Stages (each saved under --out and reused when the script runs again, so a killed run resumes):
@@ -28,7 +29,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from common import device_name  # noqa: E402
-from lm_keras.alignment import (JudgeMonitor, QuatrainJudge, evaluate_policy, label_pairs, load_preferences,  # noqa: E402
+from lm_keras.alignment import (JudgeMonitor, JudgeReward, QuatrainJudge, evaluate_policy, label_pairs, load_preferences,  # noqa: E402
                                 prompts_of, sample_pairs, save_model, save_preferences, sft_texts, split_titled,
                                 titled_quatrains, train_dpo, train_policy_gradient, train_reward_model)
 from lm_keras.alignment.training import copy_model  # noqa: E402
@@ -38,9 +39,14 @@ from lm_keras.training import pretrain_language_model  # noqa: E402
 
 MAX_NEW_TOKENS = 34  # a 7-character quatrain is 32 characters, then [EOS]
 SIZES = {
-    "full": dict(layers=2, d_model=128, heads=4, sft_steps=3000, pairs=3000, rm_steps=600, rl_steps=150, dpo_steps=300,
-                 rl_betas=(0.01, 0.05, 0.2), dpo_betas=(0.05, 0.1, 0.5), ppo_beta=0.05, test_prompts=400),
-    "quick": dict(layers=1, d_model=32, heads=2, sft_steps=60, pairs=64, rm_steps=20, rl_steps=6, dpo_steps=10,
+    "full": dict(layers=2, d_model=128, heads=4, sft_steps=3000, sft_batch=64, pairs=3000, rm_steps=600, rl_steps=150,
+                 rl_lr=1e-4, dpo_steps=300, rl_betas=(0.01, 0.05, 0.2), dpo_betas=(0.05, 0.1, 0.5), ppo_beta=0.05,
+                 test_prompts=400),
+    "small": dict(layers=2, d_model=128, heads=4, sft_steps=1000, sft_batch=32, pairs=1500, rm_steps=300,
+                  rl_steps=100, rl_lr=3e-4, dpo_steps=150, rl_betas=(0.02, 0.1), dpo_betas=(0.1, 0.5), ppo_beta=0.02,
+                  test_prompts=200),
+    "quick": dict(layers=1, d_model=32, heads=2, sft_steps=60, sft_batch=32, pairs=64, rm_steps=20, rl_steps=6,
+                  rl_lr=1e-4, dpo_steps=10,
                   rl_betas=(0.05,), dpo_betas=(0.1,), ppo_beta=0.05, test_prompts=32),
 }
 
@@ -51,7 +57,7 @@ def train_sft(texts, size, out):
     config = RunConfig(corpus="sft", model_type="transformer", tokenizer=TokenizerConfig("char"),
                        model=dict(num_layers=size["layers"], num_heads=size["heads"], d_model=size["d_model"],
                                   context_length=64, dropout=0.0),
-                       train=TrainConfig(context_length=64, batch_size=64, steps=size["sft_steps"],
+                       train=TrainConfig(context_length=64, batch_size=size["sft_batch"], steps=size["sft_steps"],
                                          eval_interval=max(1, size["sft_steps"] // 5), eval_batches=10,
                                          optimizer="adamw", learning_rate=2e-3, weight_decay=0.1, beta_2=0.99,
                                          schedule="cosine", warmup_steps=min(100, size["sft_steps"] // 10),
@@ -83,6 +89,8 @@ def main():
     parser.add_argument("--size", choices=sorted(SIZES), default="full")
     parser.add_argument("--quick", action="store_const", const="quick", dest="size")
     parser.add_argument("--out", default="saved_models/alignment_benchmark")
+    parser.add_argument("--judge-reward", action="store_true",
+                        help="also run RLOO on the true judge as the reward (the ceiling for the reward model)")
     args = parser.parse_args()
     size, out = SIZES[args.size], Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -139,8 +147,10 @@ def main():
     monitor_prompts = test_prompts[:64]
     histories = {}
     rl_config = TrainConfig(batch_size=8, steps=size["rl_steps"], eval_interval=max(1, size["rl_steps"] // 5),
-                            eval_batches=1, learning_rate=1e-4, clip_norm=1.0, seed=0)
+                            eval_batches=1, learning_rate=size["rl_lr"], clip_norm=1.0, seed=0)
     runs = [("rloo", beta) for beta in size["rl_betas"]] + [("ppo", size["ppo_beta"])]
+    if args.judge_reward:  # the ceiling: RL on the true judge instead of the learned reward model
+        runs.append(("rloo_judge", size["rl_betas"][0]))
     for algorithm, beta in runs:
         name = f"{algorithm}_beta{beta}"
         log(name)
@@ -149,9 +159,10 @@ def main():
             policy = keras.saving.load_model(path)
         else:
             policy = copy_model(sft)
-            config = PolicyGradientConfig(algorithm=algorithm, samples_per_prompt=4, beta=beta,
+            config = PolicyGradientConfig(algorithm=algorithm.removesuffix("_judge"), samples_per_prompt=4, beta=beta,
                                           max_new_tokens=MAX_NEW_TOKENS)
-            _, history = train_policy_gradient(policy, reward_model, tokenizer, train_prompts, config, rl_config,
+            reward = JudgeReward(judge, tokenizer) if algorithm.endswith("_judge") else reward_model
+            _, history = train_policy_gradient(policy, reward, tokenizer, train_prompts, config, rl_config,
                                                reference=sft, verbose=0,
                                                callbacks=[JudgeMonitor(tokenizer, monitor_prompts, judge)])
             histories[name] = history.history
@@ -191,10 +202,10 @@ def plot(frame, path):
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    for family, marker in (("sft", "*"), ("rloo", "o"), ("ppo", "s"), ("dpo", "^")):
+    for family, marker in (("sft", "*"), ("rloo_beta", "o"), ("ppo", "s"), ("dpo", "^"), ("rloo_judge", "D")):
         part = frame[frame["policy"].str.startswith(family)]
         for ax, column in zip(axes, ("success", "reward_model")):
-            ax.plot(part["kl"], part[column], marker, label=family, markersize=9)
+            ax.plot(part["kl"], part[column], marker, label=family.removesuffix("_beta"), markersize=9)
             for _, row in part.iterrows():
                 ax.annotate(f"β={row['beta']}" if row["beta"] is not None else "SFT", (row["kl"], row[column]),
                             fontsize=7, xytext=(4, 4), textcoords="offset points")

@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from lm_keras.alignment.sequences import (completion_log_prob, completion_mask, generate_completions, pack_rows,
-                                          prompt_ids)
+from lm_keras.alignment.sequences import (PROMPT_SEPARATOR, completion_log_prob, completion_mask, generate_completions,
+                                          pack_rows, prompt_ids)
 from lm_keras.evaluation.text_quality import distinct_n
 
 
@@ -80,3 +80,27 @@ class JudgeMonitor(keras.callbacks.Callback):
         if logs is not None:
             logs["judge_total"] = float(scores["total"].mean())
             logs["judge_success"] = float(scores["success"].mean())
+
+
+class JudgeReward:
+    """The true judge as the reward of RL (in place of a reward model): the ceiling a learned reward model is measured against.
+
+    `reward(rows)` decodes each row, keeps the text after the first `：` (titles never
+    contain it) and returns the judge's total, through `tf.py_function` so that it runs
+    inside a compiled `train_step`. A person cannot be queried like this; the judge can.
+    """
+
+    trainable = False
+    built = True
+
+    def __init__(self, judge, tokenizer):
+        self.judge, self.tokenizer = judge, tokenizer
+
+    def _totals(self, rows):
+        texts = [text.split(PROMPT_SEPARATOR, 1)[-1] for text in
+                 (self.tokenizer.decode_to_str(row[row != 0]) for row in rows.numpy())]
+        return np.asarray(self.judge.score_many(texts)["total"], np.float32)
+
+    def reward(self, rows, training=False):
+        totals = tf.py_function(self._totals, [rows], tf.float32)
+        return tf.reshape(totals, [tf.shape(rows)[0]])

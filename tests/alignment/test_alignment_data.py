@@ -48,3 +48,19 @@ def test_evaluation_of_a_policy_against_itself(tokenizer, tiny_lm):
         total -= scores[start:].sum()
         count += len(scores) - start
     assert heldout_nll(tiny_lm, tokenizer, prompts, list(POEMS.values())) == pytest.approx(total / count, rel=1e-5)
+
+
+def test_the_judge_as_a_reward_scores_the_completion_inside_a_graph(tokenizer):
+    import pandas as pd
+    import tensorflow as tf
+
+    from lm_keras.alignment import JudgeReward, preference_rows
+
+    table = pd.DataFrame({"prompt": ["春曉：", "靜夜思："], "chosen": [POEMS["春曉"], POEMS["靜夜思"]],
+                          "rejected": ["花落，花落。", "牀前看月光，疑是地上霜。舉頭望山月，低頭思故霜。"]})
+    chosen, rejected, _ = preference_rows(table, tokenizer, 48, 34)
+    judge = QuatrainJudge()
+    reward = tf.function(JudgeReward(judge, tokenizer).reward)
+    for rows, column in ((chosen, "chosen"), (rejected, "rejected")):
+        np.testing.assert_allclose(reward(tf.constant(rows)).numpy(), judge.score_many(table[column])["total"],
+                                   rtol=1e-6)
