@@ -207,7 +207,7 @@ def plot(frame, path):
         for ax, column in zip(axes, ("success", "reward_model")):
             ax.plot(part["kl"], part[column], marker, label=family.removesuffix("_beta"), markersize=9)
             for _, row in part.iterrows():
-                ax.annotate(f"β={row['beta']}" if row["beta"] is not None else "SFT", (row["kl"], row[column]),
+                ax.annotate(f"β={row['beta']}" if pd.notna(row["beta"]) else "SFT", (row["kl"], row[column]),
                             fontsize=7, xytext=(4, 4), textcoords="offset points")
     for ax, label in zip(axes, ("true judge: format + rhyme success", "reward model score")):
         ax.set_xlabel("KL(π ‖ π_SFT) per poem (nats)")
