@@ -69,7 +69,9 @@ def preferences(run, prompts, path, seed):
     if path.exists():
         return load_preferences(path)
     pairs = sample_pairs(run.model, run.tokenizer, prompts, MAX_NEW_TOKENS, seed=seed)
-    return label_pairs(pairs, QuatrainJudge(), PreferenceConfig(temperature=0.5), seed=seed)
+    table = label_pairs(pairs, QuatrainJudge(), PreferenceConfig(temperature=0.5), seed=seed)
+    save_preferences(table, path)
+    return table
 
 
 def rm_accuracy(reward_model, tokenizer, table):
@@ -122,10 +124,8 @@ def main():
     log("preference pairs")
     train_prompts = prompts_of(train.sample(size["pairs"], random_state=0))
     table = preferences(run, train_prompts, out / "preferences.parquet", seed=0)
-    save_preferences(table, out / "preferences.parquet")
     held_pairs = preferences(run, prompts_of(validation.head(max(32, size["pairs"] // 8))),
                              out / "preferences_validation.parquet", seed=1)
-    save_preferences(held_pairs, out / "preferences_validation.parquet")
     print(f"{len(table):,} training pairs; labels agree with the judge on "
           f"{table['judge_agrees'][table['judge_chosen'] != table['judge_rejected']].mean():.3f} of decided pairs; "
           f"ties {(table['judge_chosen'] == table['judge_rejected']).mean():.3f}", flush=True)

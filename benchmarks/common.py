@@ -27,6 +27,13 @@ class StepTimer(keras.callbacks.Callback):
         return statistics.median(self.times[skip:])
 
 
+def timed(fn):
+    """(fn(), wall seconds it took)."""
+    start = time.perf_counter()
+    result = fn()
+    return result, time.perf_counter() - start
+
+
 def device_name():
     gpus = tf.config.list_physical_devices("GPU")
     if gpus:

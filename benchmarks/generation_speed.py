@@ -14,7 +14,6 @@ Speed does not depend on the weights, so by default an untrained model is timed.
 
 import argparse
 import os
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -22,7 +21,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from common import device_name  # noqa: E402
+from common import device_name, timed  # noqa: E402
 from lm_keras.data import load_default_corpus, split_corpus  # noqa: E402
 from lm_keras.generation import Generator  # noqa: E402
 from lm_keras.generation.naive import naive_generate_ids  # noqa: E402
@@ -34,12 +33,6 @@ MODELS = {
     "transformer": ("transformer", dict(context_length=64, num_layers=4, num_heads=4, d_model=128, use_bias=False)),
     "lstm": ("rnn", dict(cell_type="lstm", embedding_dim=64, hidden_dim=256)),
 }
-
-
-def timed(fn):
-    start = time.perf_counter()
-    result = fn()
-    return result, time.perf_counter() - start
 
 
 def main():

@@ -11,7 +11,6 @@ The first call (tracing, compiling) is timed separately as the warm-up.
 
 import argparse
 import os
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -19,17 +18,11 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from common import device_name  # noqa: E402
+from common import device_name, timed  # noqa: E402
 from lm_keras.errors import ModelLoadError  # noqa: E402
 from lm_keras.pretrained import build_tiny_gpt2, load_gpt2, make_sampler  # noqa: E402
 
 PROMPT = "The meaning of life is"
-
-
-def timed(fn):
-    start = time.perf_counter()
-    result = fn()
-    return result, time.perf_counter() - start
 
 
 def main():

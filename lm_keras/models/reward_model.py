@@ -84,12 +84,6 @@ class RewardModel(keras.Model):
     def test_step(self, data):
         return self._update(*self._pair_step(data, False))
 
-    def pairwise_accuracy(self, chosen, rejected, batch_size=128):
-        """Share of pairs whose chosen row gets the higher reward (numpy rows)."""
-        margins = [self.reward(chosen[i:i + batch_size]) - self.reward(rejected[i:i + batch_size])
-                   for i in range(0, len(chosen), batch_size)]
-        return float(tf.reduce_mean(tf.cast(tf.concat(margins, 0) > 0, tf.float32)))
-
     def get_config(self):
         return {**super().get_config(), "backbone": keras.saving.serialize_keras_object(self.backbone),
                 "dropout": self.dropout}
