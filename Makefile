@@ -2,12 +2,18 @@
 #   make demo   create .venv, install, train the char LSTM on the default corpus, generate text,
 #               export a SavedModel (strings in, strings out) and generate from it with plain TensorFlow
 #   make test   create .venv, install the test extras, run the whole test suite (what CI runs)
+# Also:
+#   make test-fast   the suite without notebooks and without training runs (under 5 minutes)
+#   make test-min    make test-fast in .venv-min, against the oldest supported versions (constraints-min.txt)
+#   make test-notebooks-full   every tutorial in full mode, each training capped at 2 steps (long)
 PYTHON ?= python3
 VENV ?= .venv
+VENV_MIN ?= .venv-min
 BIN := $(VENV)/bin
 SHARED_DATA ?= ../shared/data
+FAST := -m "not slow and not notebook and not notebook_full"
 
-.PHONY: demo test install install-test data clean-venv
+.PHONY: demo test test-fast test-min test-notebooks-full install install-test data clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,9 +25,15 @@ install: $(BIN)/python
 install-test: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 
-# Copy development corpora into the cache when they are beside the checkout (CI has no internet).
-data:
-	@if [ -d "$(SHARED_DATA)" ]; then cp -n $(SHARED_DATA)/*.txt $(SHARED_DATA)/*.tsv data/ 2>/dev/null || true; fi
+# Fill the corpus cache through the users' own download-and-convert path, reading a local mirror of
+# the pinned sources when one is beside the checkout (this project's machines have no internet);
+# elsewhere corpora are downloaded from their public sources on first use.
+data: install
+	@if [ -d "$(SHARED_DATA)/chinese-poetry-d651e494" ]; then \
+		LM_KERAS_SHAKESPEARE_URL="file://$(abspath $(SHARED_DATA))/tinyshakespeare.txt" \
+		LM_KERAS_CHINESE_POETRY_URL="file://$(abspath $(SHARED_DATA))/chinese-poetry-d651e494/" \
+		$(BIN)/python -m lm_keras download tiny_shakespeare tang_poems tang300; \
+	fi
 
 demo: install data
 	$(BIN)/python -m lm_keras train --corpus default --tokenizer char --model lstm \
@@ -37,5 +49,19 @@ demo: install data
 test: install-test data
 	$(BIN)/python -m pytest -q
 
+test-fast: install-test data
+	$(BIN)/python -m pytest -q $(FAST)
+
+test-notebooks-full: install-test data
+	$(BIN)/python -m pytest -q -m notebook_full tests/notebooks
+
+$(VENV_MIN)/bin/python:
+	$(PYTHON) -m venv $(VENV_MIN)
+	$(VENV_MIN)/bin/python -m pip install --quiet --upgrade pip
+
+test-min: $(VENV_MIN)/bin/python data
+	$(VENV_MIN)/bin/python -m pip install --quiet -c constraints-min.txt -e ".[test]"
+	$(VENV_MIN)/bin/python -m pytest -q $(FAST)
+
 clean-venv:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(VENV_MIN)

@@ -1,4 +1,4 @@
-"""Command line: `python -m lm_keras train | generate | evaluate`.
+"""Command line: `python -m lm_keras train | generate | evaluate | export | download`.
 
 Thin: parses arguments, calls the Python API, prints results. Errors in the input
 (a missing corpus, an invalid value) print one line and exit with status 2.
@@ -97,7 +97,7 @@ def _train_parser(sub):
     train.add_argument("--learning-rate", type=float, help="peak learning rate (default: RNN 2e-3, Transformer 1e-3)")
     train.add_argument("--clip-norm", type=float, default=1.0, help="clip the global gradient norm")
     train.add_argument("--optimizer", choices=OPTIMIZERS, help="default: RNN adam, Transformer adamw")
-    train.add_argument("--weight-decay", type=float, help="AdamW decay, not on norms/biases/embeddings "
+    train.add_argument("--weight-decay", type=float, help="AdamW decay of matrices and embeddings, not of norms/biases "
                                                           "(default: 0.1 with adamw)")
     train.add_argument("--schedule", choices=SCHEDULES, help="learning-rate decay after warm-up "
                                                              "(default: RNN constant, Transformer cosine)")
@@ -197,6 +197,14 @@ def build_parser():
                    help="the most new tokens one generate call may ask for")
     x.add_argument("--no-xla", action="store_true", help="do not XLA-compile the decode loop")
     x.set_defaults(func=cmd_export)
+
+    d = sub.add_parser("download", help="download named corpora into the cache (then work offline)",
+                       description="Download, convert and hash-check named corpora into the corpus cache "
+                                   "($LM_KERAS_DATA_DIR, else the checkout's data/, else ~/.cache/lm_keras/data). "
+                                   "Sources: $LM_KERAS_SHAKESPEARE_URL and $LM_KERAS_CHINESE_POETRY_URL override "
+                                   "the public ones (a file:// mirror works).")
+    d.add_argument("corpora", nargs="+", help="named corpora, e.g. tiny_shakespeare tang_poems tang300")
+    d.set_defaults(func=cmd_download)
     return parser
 
 
@@ -387,6 +395,19 @@ def cmd_export(args):
 
     names = ", ".join(read_export_info(path)["signatures"])
     print(f"Exported to {path}\n  signatures: {names}\n  try: saved_model_cli show --dir {path} --all")
+    return 0
+
+
+def cmd_download(args):
+    from lm_keras.data import NAMED_CORPORA, load_corpus
+    from lm_keras.errors import CorpusError
+
+    for name in args.corpora:
+        if name not in NAMED_CORPORA:
+            raise CorpusError(f"{name!r} is not a named corpus: use one of {', '.join(NAMED_CORPORA)}.")
+        corpus = load_corpus(name)
+        print(f"{name}: {len(corpus.documents) if corpus.line_level else len(corpus.text):,} "
+              f"{'documents' if corpus.line_level else 'characters'} in {', '.join(corpus.files)}")
     return 0
 
 

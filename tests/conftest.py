@@ -1,63 +1,39 @@
-"""Shared fixtures: a corpus cache seeded from ../shared/data (CI has no internet)."""
-
-import os
-import shutil
-from pathlib import Path
+"""Shared fixtures. Corpora come through `load_corpus`: from the cache (`$LM_KERAS_DATA_DIR`, else
+the checkout's data/), downloaded when missing. `make data` fills the cache from ../shared/data
+where that folder exists; nothing here writes into the repository."""
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = ROOT.parent / "shared" / "data"
-CACHE = ROOT / "data"
 
+def corpus(name):
+    """`load_corpus(name)`, or a one-line failure that names the file and how to provide it."""
+    from lm_keras.data import load_corpus
+    from lm_keras.errors import CorpusError
 
-def seed_cache():
-    """Copy ../shared/data/* into the project's corpus cache when present (never committed)."""
-    if SHARED_DATA.is_dir():
-        CACHE.mkdir(exist_ok=True)
-        for f in SHARED_DATA.iterdir():
-            if f.suffix in (".txt", ".tsv") and not (CACHE / f.name).exists():
-                shutil.copy(f, CACHE / f.name)
-
-
-seed_cache()
-os.environ.setdefault("LM_KERAS_DATA_DIR", str(CACHE))
-
-
-def _cached(name):
-    from lm_keras.data.named import is_cached
-
-    return is_cached(name, CACHE)
+    try:
+        return load_corpus(name)
+    except CorpusError as e:
+        pytest.fail(str(e), pytrace=False)
 
 
 @pytest.fixture(scope="session")
 def shakespeare():
-    if not _cached("tiny_shakespeare"):
-        pytest.fail(f"tinyshakespeare.txt is not in {CACHE}; copy it from ../shared/data (see data/README.md)")
-    from lm_keras.data import load_corpus
-
-    return load_corpus("tiny_shakespeare")
+    return corpus("tiny_shakespeare")
 
 
 @pytest.fixture(scope="session")
 def tang_poems():
-    if not _cached("tang_poems"):
-        pytest.fail(f"tang_poems.txt/.tsv are not in {CACHE}; copy them from ../shared/data")
-    from lm_keras.data import load_corpus
-
-    return load_corpus("tang_poems")
+    return corpus("tang_poems")
 
 
 @pytest.fixture(scope="session")
 def quatrains():
     """Tang quatrains split 80/10/10 with a char tokenizer, as rows of [BOS] poem [EOS]."""
-    if not _cached("tang_poems"):
-        pytest.fail(f"tang_poems.txt/.tsv are not in {CACHE}; copy them from ../shared/data")
-    from lm_keras.data import load_corpus, split_corpus
+    from lm_keras.data import split_corpus
     from lm_keras.data.pipeline import encode_rows
     from lm_keras.tokenizers import create_tokenizer
 
-    splits = split_corpus(load_corpus("tang_quatrains"), 0.1, 0.1, seed=0)
+    splits = split_corpus(corpus("tang_quatrains"), 0.1, 0.1, seed=0)
     tokenizer = create_tokenizer("char", splits["train"], max_vocabulary_size=2000)
     rows = {name: encode_rows(docs, tokenizer, 64) for name, docs in splits.items()}
     return {"splits": splits, "tokenizer": tokenizer, "rows": rows}
@@ -92,3 +68,15 @@ def trained_vae(quatrains):
 def make_vae(quatrains):
     """`make_vae(steps=150, **TextVAE options)` -> (vae, history), trained on the quatrains."""
     return lambda **options: train_small_vae(quatrains, **options)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A test that stops on a corpus the machine cannot get reports that in one line."""
+    from lm_keras.errors import CorpusError
+
+    report = yield
+    if report.failed and call.excinfo is not None and call.excinfo.errisinstance(CorpusError):
+        if "is not cached and could not be downloaded" in str(call.excinfo.value):
+            report.longrepr = str(call.excinfo.value)
+    return report

@@ -23,7 +23,7 @@ Rhyme groups are the 十三辙 (thirteen rhyme groups of modern Mandarin), read
 from the finals that pypinyin gives. This is *modern* pronunciation: some rhymes
 that were correct in the Tang (Middle Chinese, the 平水韵 of the rhyme books) no
 longer rhyme today, e.g. 斜 xié with 家 jiā, so real Tang quatrains do not all
-score as rhyming: of the 14,093 poems of `tang_quatrains`, 99.6% pass the
+score as rhyming: of the 14,073 poems of `tang_quatrains`, 99.6% pass the
 format and 83.6% rhyme (lines 2 and 4); with `first_line=True`, 50.9%.
 Polyphonic characters take pypinyin's reading in the context of their line,
 which is often its default reading: 還 in 千里江陵一日還 is read hái, not the

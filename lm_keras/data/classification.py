@@ -10,8 +10,8 @@ Rules, the same for every task:
 * **Deduplication before any split.** Texts are compared after stripping whitespace.
   A text that occurs several times under one label is kept once (its first
   occurrence); a text that occurs under two or more different labels is dropped
-  altogether, since we cannot tell who wrote it. In `tang_poems` (61,584 poems, notes removed)
-  this keeps 54,915 different bodies and drops 324 bodies (1,215 rows) claimed by several
+  altogether, since we cannot tell who wrote it. In `tang_poems` (55,851 poems, notes removed)
+  this keeps 54,911 different bodies and drops 211 bodies (534 rows) claimed by several
   authors.
 * **Editors' notes are not the poem**: variant readings in full-width parentheses
   (（一作「行」）, （京本作「正」）) are removed first (`strip_editorial_notes`).

@@ -1,40 +1,38 @@
 """Named corpora: where each comes from, how it is cached and checked.
 
-A cached file is always used without touching the network. A file is downloaded
-(and, for the Tang poems, converted from the chinese-poetry JSON) only when it is
-missing from the cache. Every cached file is checked against a known MD5 (or, for
-files we built from a changed upstream, the `.md5` file written beside them).
+A cached file is used without touching the network. A missing file is downloaded (and,
+for the Tang poems, converted from the chinese-poetry JSON pinned at one commit); every
+downloaded file must have its known SHA-256, and so must every file written to the cache
+and every cached file read from it. A mismatch is a `CorpusError` that names the file,
+the expected and the actual hash, and leaves nothing new in the cache.
 """
 
 import hashlib
 import io
-import json
+import os
 import urllib.parse
 import urllib.request
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 from tqdm.auto import tqdm
 
-from lm_keras.data import poems, stdlib_docs
+from lm_keras.data import chinese_poetry, poems, stdlib_docs
 from lm_keras.data.corpus import Corpus, read_text_file, require_text
 from lm_keras.errors import CorpusError
 from lm_keras.utils.atomic import atomic_file
 
+SHAKESPEARE_URL_ENV = "LM_KERAS_SHAKESPEARE_URL"
 SHAKESPEARE_URL = "https://storage.googleapis.com/download.tensorflow.org/data/shakespeare.txt"
-CHINESE_POETRY_URL = "https://raw.githubusercontent.com/chinese-poetry/chinese-poetry/master/"
-TANG_JSON_FILES = [f"全唐诗/poet.tang.{n}.json" for n in range(0, 58000, 1000)]
-TANG300_JSON_FILE = "全唐诗/唐诗三百首.json"
-MISSING_CHARACTER_MARKS = ("□", "{", "[")
+TANG_SOURCE = f"chinese-poetry/chinese-poetry@{chinese_poetry.COMMIT[:8]} 全唐诗/"
 TIMEOUT_SECONDS = 30
 
 
 @dataclass(frozen=True)
 class NamedCorpus:
     name: str
-    files: dict  # cache file name -> expected MD5 (None: built locally, checked by sidecar)
+    files: dict  # cache file name -> expected SHA-256 (None: built from this Python, nothing to pin)
     line_level: bool
     source: str
     description: str
@@ -47,35 +45,34 @@ NAMED_CORPORA = {
     for c in [
         NamedCorpus(
             "tiny_shakespeare",
-            {"tinyshakespeare.txt": "6fb458f1232090904fb40fe944165e91"},
+            {"tinyshakespeare.txt": "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed"},
             line_level=False,
             source=SHAKESPEARE_URL,
             description="40,000 lines of Shakespeare (1,115,394 characters), the classic char-level corpus.",
         ),
         NamedCorpus(
             "tang_poems",
-            {"tang_poems.txt": "f54e1d230da18f3d9eaafde127f5bbc4",
-             "tang_poems.tsv": "39e2bce96d8d48e7c4947a37985f260a"},
+            {"tang_poems.txt": "3953093844bfaaf27c31058fd12692f57cef8b339da9986cbec9f31afb506a24", "tang_poems.tsv": "ed666e4c5bd4778f3bcb8a36a235b5e161300b05e0f70beeed5501490e544076"},
             line_level=True,
-            source=CHINESE_POETRY_URL + "全唐诗/poet.tang.*.json",
-            description="61,584 Tang poems, one a line as `title：body`; table with author/title/body.",
+            source=TANG_SOURCE + "poet.tang.*.json",
+            description="55,851 Tang poems, one a line as `title：body`; table with author/title/body.",
             table="tang_poems.tsv",
         ),
         NamedCorpus(
             "tang_quatrains",
             {},
             line_level=True,
-            source=CHINESE_POETRY_URL + "全唐诗/poet.tang.*.json (via tang_poems)",
+            source=TANG_SOURCE + "poet.tang.*.json (via tang_poems)",
             description="About 14,000 regular quatrains from tang_poems (four lines of 5 or 7 characters, "
                         "bodies only, deduplicated), one a line.",
             derived_from="tang_poems",
         ),
         NamedCorpus(
             "tang300",
-            {"tang300.txt": "a9dffc9435ad093c0780037af07edd04"},
+            {"tang300.txt": "101531c1cda79ab3601828cda6ade4c6edcaa0f2bfade80243e8d92971acb239"},
             line_level=True,
-            source=CHINESE_POETRY_URL + TANG300_JSON_FILE,
-            description="唐诗三百首: 366 poems, one a line as `title：body`.",
+            source=TANG_SOURCE + "唐诗三百首.json",
+            description="唐诗三百首: 357 poems, one a line as `title：body`.",
         ),
         NamedCorpus(
             "python_docs",
@@ -88,37 +85,27 @@ NAMED_CORPORA = {
 }
 
 
-def md5_of(path):
-    digest = hashlib.md5()
+def sha256_of(path):
+    digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
 
 
-def _sidecar(path):
-    return path.with_name(path.name + ".md5")
+def check_hash(what, actual, expected, advice):
+    """Raise `CorpusError` naming `what`, the expected and the actual SHA-256 if they differ."""
+    if expected is not None and actual != expected:
+        raise CorpusError(f"Hash mismatch for {what}: SHA-256 is {actual}, expected {expected}. {advice}")
 
 
-def verify_checksum(path, expected):
-    """Raise `CorpusError` naming `path` if its MD5 is not the expected one."""
-    sidecar = _sidecar(path)
-    if sidecar.exists():
-        expected = sidecar.read_text().strip()
-    if expected is None:
-        return
-    actual = md5_of(path)
-    if actual != expected:
-        raise CorpusError(
-            f"Checksum mismatch for {path}: MD5 is {actual}, expected {expected}. "
-            f"The cached file is corrupted or truncated; delete it to download it again."
-        )
-
-
-def _download(url):
-    quoted = urllib.parse.quote(url, safe=":/")
-    with urllib.request.urlopen(quoted, timeout=TIMEOUT_SECONDS) as response:
-        return response.read()
+def _download(url, expected, name):
+    """The bytes at `url` (http(s):// or file://), which must have the SHA-256 `expected`."""
+    with urllib.request.urlopen(urllib.parse.quote(url, safe=":/"), timeout=TIMEOUT_SECONDS) as response:
+        data = response.read()
+    check_hash(f"{name} downloaded from {url}", hashlib.sha256(data).hexdigest(), expected,
+               "The source changed or the download was altered; nothing was cached.")
+    return data
 
 
 def _no_network_error(spec, cache, missing, error):
@@ -130,50 +117,33 @@ def _no_network_error(spec, cache, missing, error):
     )
 
 
-def poems_from_json(records):
-    """chinese-poetry records -> rows (author, title, body); poems with missing characters dropped."""
-    rows = []
-    for record in records:
-        body = "".join(record.get("paragraphs", []))
-        title = record.get("title", "")
-        if not body or any(mark in body or mark in title for mark in MISSING_CHARACTER_MARKS):
-            continue
-        rows.append((record.get("author", ""), title, body))
-    return rows
+def _poem_lines(rows):
+    return "".join(f"{title}：{body}\n" for _, title, body in rows).encode("utf-8")
 
 
-def _fetch_tiny_shakespeare(spec, cache):
-    data = _download(SHAKESPEARE_URL)
-    with atomic_file(cache / "tinyshakespeare.txt", "wb") as f:
-        f.write(data)
+def _poem_table(rows):
+    buffer = io.StringIO()
+    pd.DataFrame(rows, columns=["author", "title", "body"]).to_csv(buffer, sep="\t", index=False)
+    return buffer.getvalue().encode("utf-8")
 
 
-def _write_poems(cache, rows, text_name, table_name=None):
-    with atomic_file(cache / text_name) as f:
-        f.writelines(f"{title}：{body}\n" for _, title, body in rows)
-    if table_name:
-        frame = pd.DataFrame(rows, columns=["author", "title", "body"])
-        buffer = io.StringIO()
-        frame.to_csv(buffer, sep="\t", index=False)
-        with atomic_file(cache / table_name) as f:
-            f.write(buffer.getvalue())
+def _fetch_tiny_shakespeare(spec):
+    url = os.environ.get(SHAKESPEARE_URL_ENV) or SHAKESPEARE_URL
+    return {"tinyshakespeare.txt": _download(url, spec.files["tinyshakespeare.txt"], "tinyshakespeare.txt")}
 
 
-def _fetch_tang_poems(spec, cache):
-    rows = []
-    for name in tqdm(TANG_JSON_FILES, desc="Downloading Tang poems", unit="file"):
-        rows.extend(poems_from_json(json.loads(_download(CHINESE_POETRY_URL + name))))
-    _write_poems(cache, rows, "tang_poems.txt", "tang_poems.tsv")
+def _fetch_tang_poems(spec):
+    names = tqdm(chinese_poetry.TANG_JSON_FILES, desc="Downloading Tang poems", unit="file")
+    rows = chinese_poetry.read_poems(_download, names)
+    return {"tang_poems.txt": _poem_lines(rows), "tang_poems.tsv": _poem_table(rows)}
 
 
-def _fetch_tang300(spec, cache):
-    rows = poems_from_json(json.loads(_download(CHINESE_POETRY_URL + TANG300_JSON_FILE)))
-    _write_poems(cache, rows, "tang300.txt")
+def _fetch_tang300(spec):
+    return {"tang300.txt": _poem_lines(chinese_poetry.read_poems(_download, [chinese_poetry.TANG300_JSON_FILE]))}
 
 
-def _build_python_docs(spec, cache):
-    with atomic_file(cache / stdlib_docs.cache_name()) as f:
-        f.write(stdlib_docs.stdlib_docstrings())
+def _build_python_docs(spec):
+    return {stdlib_docs.cache_name(): stdlib_docs.stdlib_docstrings().encode("utf-8")}
 
 
 _FETCHERS = {
@@ -199,6 +169,26 @@ def is_cached(name, cache):
     return all((Path(cache) / f).exists() for f in _files(NAMED_CORPORA[name]))
 
 
+def _fetch_into(spec, cache, files, download):
+    """Download and convert `spec`'s files, check every one, then write them all to `cache`."""
+    missing = [f for f in files if not (cache / f).exists()]
+    if not download:
+        raise _no_network_error(spec, cache, missing, "downloads disabled")
+    try:
+        produced = _FETCHERS[spec.name](spec)
+    except CorpusError:
+        raise
+    except (OSError, ValueError) as e:  # URLError, timeouts, HTTP errors
+        raise _no_network_error(spec, cache, missing, f"{type(e).__name__}: {e}") from e
+    for f, data in produced.items():
+        check_hash(f"{f} as converted from {spec.source}", hashlib.sha256(data).hexdigest(), files[f],
+                   "The conversion no longer gives the pinned corpus; nothing was cached.")
+    cache.mkdir(parents=True, exist_ok=True)
+    for f, data in produced.items():
+        with atomic_file(cache / f, "wb") as out:
+            out.write(data)
+
+
 def load_named(name, cache, download=True):
     """Load a named corpus from the cache, fetching it first if it is missing."""
     spec = NAMED_CORPORA[name]
@@ -208,24 +198,12 @@ def load_named(name, cache, download=True):
         return Corpus(name=name, text=_DERIVATIONS[name](base.text), line_level=spec.line_level,
                       source=spec.source, files=base.files)
     files = _files(spec)
-    missing = [f for f in files if not (cache / f).exists()]
-    if missing:
-        if not download:
-            raise _no_network_error(spec, cache, missing, "downloads disabled")
-        cache.mkdir(parents=True, exist_ok=True)
-        try:
-            _FETCHERS[name](spec, cache)
-        except (OSError, ValueError) as e:  # URLError, timeouts and bad JSON
-            raise _no_network_error(spec, cache, missing, f"{type(e).__name__}: {e}") from e
-        for f, expected in files.items():
-            if expected is not None and md5_of(cache / f) != expected:
-                # Upstream changed since the reference build: keep the data, remember its MD5.
-                warnings.warn(f"{cache / f} differs from the reference build (upstream changed); using it.")
-                _sidecar(cache / f).write_text(md5_of(cache / f))
+    if not all((cache / f).exists() for f in files):
+        _fetch_into(spec, cache, files, download)
     for f, expected in files.items():
-        verify_checksum(cache / f, expected)
-    text_file = next(iter(files))
-    text = require_text(read_text_file(cache / text_file), repr(name))
+        check_hash(cache / f, sha256_of(cache / f), expected,
+                   "The cached file is corrupted or truncated; delete it to download it again.")
+    text = require_text(read_text_file(cache / next(iter(files))), repr(name))
     frame = None
     if spec.table:
         frame = pd.read_csv(cache / spec.table, sep="\t", dtype=str, keep_default_na=False)

@@ -18,6 +18,7 @@ float32; `predict_probabilities` applies the softmax.
 
 import keras
 import numpy as np
+import tensorflow as tf
 from keras import ops
 
 from lm_keras.config import LSTMClassifierConfig, NaiveBayesConfig, TransformerClassifierConfig
@@ -186,7 +187,8 @@ class NaiveBayesClassifier(Classifier):
         logits = ops.sum(ops.take(self.unigram_log_probs, token_ids, axis=0) * present, axis=1)
         ids, valid = self._bigrams(token_ids)
         flat = ops.reshape(ids, (-1,))
-        where = ops.minimum(ops.searchsorted(self.bigram_ids, flat), self.config.num_bigrams)
+        # tf.searchsorted: Keras 3.10's ops.searchsorted takes len() of its argument, which fails in a graph.
+        where = ops.minimum(tf.searchsorted(tf.convert_to_tensor(self.bigram_ids), flat), self.config.num_bigrams)
         found = ops.logical_and(ops.equal(ops.take(self.bigram_ids, where), flat), ops.reshape(valid, (-1,)))
         scores = ops.take(self.bigram_log_probs, where, axis=0) * ops.expand_dims(ops.cast(found, "float32"), -1)
         scores = ops.reshape(scores, (ops.shape(ids)[0], -1, self.config.num_classes))

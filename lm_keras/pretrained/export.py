@@ -21,6 +21,7 @@ import tensorflow as tf
 
 from lm_keras.export.server import SavedModelServer, resolve_seed
 from lm_keras.generation.samplers import sample_next_token
+from lm_keras.pretrained.shims import empty_kv_cache
 from lm_keras.utils.atomic import atomic_directory
 
 EXPORT_INFO = "export.json"
@@ -39,11 +40,8 @@ def decode(causal_lm, token_ids, padding_mask, end_token_id, temperature, top_k,
     including the first `<|endoftext|>`). Generation starts at the shortest prompt's end;
     longer prompts keep their tokens there. Step t draws its token with seed (seed, t).
     """
-    backbone = causal_lm.backbone
     batch, length = tf.shape(token_ids)[0], tf.shape(token_ids)[1]
-    cache = tf.zeros([batch, backbone.num_layers, 2, length, backbone.num_heads,
-                      backbone.hidden_dim // backbone.num_heads], causal_lm.compute_dtype)
-    _, _, cache = causal_lm.call_with_cache(token_ids, cache, 0)
+    _, _, cache = causal_lm.call_with_cache(token_ids, empty_kv_cache(causal_lm, batch, length), 0)
     start = tf.reduce_min(tf.reduce_sum(tf.cast(padding_mask, tf.int32), axis=-1))
 
     def not_done(ids, cache, index):

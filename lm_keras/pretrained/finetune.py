@@ -32,23 +32,20 @@ def enable_lora(causal_lm, rank):
     return before, count_trainable(causal_lm)
 
 
-def set_precision(causal_lm, policy):
-    """Switch a built model to the dtype policy `policy` (e.g. float32 -> mixed_bfloat16).
+def check_precision(causal_lm, precision):
+    """Raise ConfigError unless `causal_lm` was loaded with the dtype policy of `TrainConfig.precision`.
 
-    Only the compute dtype can change after the weights exist: a model whose weights are
-    stored in another dtype (loaded with `dtype="bfloat16"`) raises ConfigError.
+    Keras sets a layer's dtype policy when the layer is built, and has no public way to
+    reach every sublayer of a built model, so the precision is chosen at load time:
+    `load_gpt2(preset, dtype=config.precision)` (`"auto"` is resolved there the same way).
     """
-    policy = keras.dtype_policies.get(policy)
-    current = causal_lm.dtype_policy
-    if current.name == policy.name:
-        return
-    if current.variable_dtype != policy.variable_dtype:
-        raise ConfigError(f"TrainConfig.precision = {policy.name!r} is invalid for this model: its weights are "
-                          f"{current.variable_dtype}; load it with load_gpt2(preset, dtype={policy.name!r})")
-    for layer in [causal_lm, *causal_lm.backbone._flatten_layers(include_self=True)]:
-        if layer.dtype_policy.variable_dtype == current.variable_dtype:
-            layer.dtype_policy = policy
-    forget_compiled_generate(causal_lm)
+    policy = resolve_precision(precision)
+    for name, model in (("model", causal_lm), ("backbone", causal_lm.backbone)):
+        if model.dtype_policy.name != policy:
+            raise ConfigError(f"TrainConfig.precision = {precision!r} ({policy!r} here) is invalid for this model: "
+                              f"its {name} has the dtype policy {model.dtype_policy.name!r}; load it with "
+                              f"load_gpt2(preset, dtype={precision!r}), or set "
+                              f"TrainConfig(precision={model.dtype_policy.name!r})")
 
 
 def check_finetune_args(causal_lm, texts, config):
@@ -61,6 +58,7 @@ def check_finetune_args(causal_lm, texts, config):
     if config.context_length > limit:
         raise ConfigError(f"TrainConfig.context_length = {config.context_length} is invalid: must be <= the "
                           f"model's max_sequence_length {limit}")
+    check_precision(causal_lm, config.precision)
     if config.distribution not in ("auto", "none"):
         raise ConfigError(f"TrainConfig.distribution = {config.distribution!r} is invalid here: finetune trains "
                           f"on one device; load the model inside `strategy.scope()` and call fit() yourself")
@@ -79,8 +77,9 @@ def finetune(causal_lm, texts, config, lora_rank=None, validation_texts=None, ca
     tokens. From the `TrainConfig`: `batch_size`, `steps` in evaluations of `eval_interval`
     steps (or `epochs` full passes), the optimizer of `build_optimizer` (learning rate,
     schedule, warm-up, clipping, AdamW decay, gradient accumulation), `precision` (the
-    model's compute dtype is switched to it; logits and loss stay float32, float16 scales
-    the loss), `jit_compile`, `seed` and `deterministic`. Training stops at a NaN loss
+    model must have been loaded with it, `load_gpt2(preset, dtype=config.precision)`, or
+    ConfigError; logits and loss stay float32, float16 scales the loss), `jit_compile`,
+    `seed` and `deterministic`. Training stops at a NaN loss
     (`TerminateOnNaN`) and, with validation texts, after `early_stopping_patience`
     evaluations without a better validation loss (the best weights are restored).
 
@@ -92,7 +91,6 @@ def finetune(causal_lm, texts, config, lora_rank=None, validation_texts=None, ca
     check_finetune_args(causal_lm, texts, config)
     if lora_rank is not None:
         enable_lora(causal_lm, lora_rank)
-    set_precision(causal_lm, resolve_precision(config.precision))
     keras.utils.set_random_seed(config.seed)
     if config.deterministic:
         tf.config.experimental.enable_op_determinism()

@@ -1,10 +1,14 @@
 """Generate with and score a KerasHub causal LM, in the project's terms (sampler names, nats, characters)."""
 
+import weakref
+
 import keras
 import numpy as np
+import tensorflow as tf
 
 SAMPLERS = ("greedy", "top_k", "top_p", "temperature", "random")
-_COMPILED = "_lm_keras_generate"  # {sampler settings: (sampler, compiled generate function)} on the model
+# model -> {sampler settings: (sampler, compiled generate function)}; an entry goes with its model
+_COMPILED = weakref.WeakKeyDictionary()
 
 
 def check_generation_args(sampler, max_length, temperature, top_k, top_p, limit):
@@ -60,11 +64,10 @@ def generate(causal_lm, prompts, max_length=64, sampler="greedy", temperature=1.
     limit = causal_lm.backbone.max_sequence_length
     check_generation_args(sampler, max_length, temperature, top_k, top_p, limit)
     key = (sampler, float(temperature), int(top_k or 0), float(top_p), seed)
-    compiled = causal_lm.__dict__.setdefault(_COMPILED, {})
+    compiled = _COMPILED.setdefault(causal_lm, {})
     if key not in compiled:
-        causal_lm.sampler = make_sampler(sampler, temperature, top_k, top_p, None if seed is None else int(seed))
-        causal_lm.generate_function = None
-        compiled[key] = (causal_lm.sampler, causal_lm.make_generate_function())
+        compiled[key] = (make_sampler(sampler, temperature, top_k, top_p, None if seed is None else int(seed)),
+                         compile_generate_step(causal_lm))
     causal_lm.sampler, causal_lm.generate_function = compiled[key]
     if seed is not None:
         for variable in causal_lm.sampler.variables:  # a SeedGenerator's state starts at (seed, 0)
@@ -72,9 +75,25 @@ def generate(causal_lm, prompts, max_length=64, sampler="greedy", temperature=1.
     return causal_lm.generate(prompts, max_length=max_length, strip_prompt=strip_prompt)
 
 
+def compile_generate_step(causal_lm):
+    """KerasHub's `make_generate_function` on TensorFlow: its public `generate_step`, in a `tf.function`.
+
+    The function holds the model through a weak reference, so that `_COMPILED` (keyed
+    weakly by the model) does not keep the model alive.
+    """
+    model = weakref.ref(causal_lm)
+
+    def generate_step(inputs, stop_token_ids=None):
+        return model().generate_step(inputs, stop_token_ids=stop_token_ids)
+
+    if causal_lm.run_eagerly:
+        return generate_step
+    return tf.function(generate_step, jit_compile=getattr(causal_lm, "jit_compile", True))
+
+
 def forget_compiled_generate(causal_lm):
-    """Drop the compiled generate functions (after new variables, e.g. LoRA, or a new dtype policy)."""
-    causal_lm.__dict__.pop(_COMPILED, None)
+    """Drop the compiled generate functions (after new variables, e.g. LoRA, or a new compile)."""
+    _COMPILED.pop(causal_lm, None)
     causal_lm.generate_function = None
 
 

@@ -10,8 +10,7 @@ import os
 from pathlib import Path
 
 from lm_keras.errors import ModelLoadError
-
-KAGGLE_PREFIX = "kaggle://"
+from lm_keras.pretrained.shims import KAGGLE_PREFIX, kaggle_cache_path
 
 
 def gpt2_presets():
@@ -19,21 +18,6 @@ def gpt2_presets():
     import keras_hub
 
     return {name: spec["kaggle_handle"] for name, spec in keras_hub.models.GPT2CausalLM.presets.items()}
-
-
-def kaggle_cache_path(handle):
-    """The local folder of a versioned Kaggle handle if its `config.json` is in the kagglehub cache, else None."""
-    from kagglehub.cache import Cache
-    from kagglehub.handle import parse_model_handle
-
-    try:
-        model = parse_model_handle(handle.removeprefix(KAGGLE_PREFIX))
-    except ValueError:
-        return None
-    if model.version is None:  # an unversioned handle asks Kaggle for the latest version
-        return None
-    cached = Cache().load_from_cache(model, "config.json")
-    return str(Path(cached).parent) if cached else None
 
 
 def _looks_like_path(preset):

@@ -137,3 +137,38 @@ class precision_policy:
     def __exit__(self, *exc):
         keras.config.set_dtype_policy(self.previous)
         return False
+
+
+def describe_devices(verbose=True):
+    """The strategy `resolve_strategy("auto")` gives, what it runs on, and the precision `"auto"` picks.
+
+    Returns a dict with `strategy` (the cached `tf.distribute.Strategy` that `train_run` with
+    `distribution="auto"` also uses, so a TPU is connected and initialised only once), `device`
+    (a description: TPU cores, GPU names and compute capability, or CPU), `replicas`
+    (`strategy.num_replicas_in_sync`) and `precision` (the Keras dtype policy of
+    `resolve_precision("auto")`). With `verbose`, prints them.
+    """
+    strategy = resolve_strategy("auto")
+    gpus = tf.config.list_physical_devices("GPU")
+    if find_tpu() is not None:
+        device = f"TPU with {len(tf.config.list_logical_devices('TPU'))} cores"
+    elif gpus:
+        names = []
+        for gpu in gpus:
+            details = tf.config.experimental.get_device_details(gpu)
+            capability = details.get("compute_capability")
+            names.append(details.get("device_name", gpu.name)
+                         + (f" (compute capability {capability[0]}.{capability[1]})" if capability else ""))
+        device = f"{len(gpus)} GPU(s): " + ", ".join(sorted(set(names)))
+    else:
+        device = (f"CPU ({os.cpu_count()} cores, {len(tf.config.list_logical_devices('CPU'))} "
+                  "logical device(s))")
+    info = {"strategy": strategy, "device": device, "replicas": strategy.num_replicas_in_sync,
+            "precision": resolve_precision("auto")}
+    if verbose:
+        print(f"Device:    {info['device']}")
+        kind = type(strategy).__name__
+        kind = "the default strategy (one device)" if kind == "_DefaultDistributionStrategy" else kind
+        print(f"Strategy:  {kind}, {info['replicas']} replica(s)")
+        print(f"Precision: {info['precision']} (the Keras dtype policy that precision='auto' chooses)")
+    return info

@@ -1,25 +1,23 @@
-"""Optimizers: Adam, or AdamW without decay on norms, biases and embeddings, with a `WarmupDecay` schedule."""
+"""Optimizers: Adam, or AdamW without decay on biases and norms (nanoGPT's rule), with a `WarmupDecay` schedule."""
 
 import keras
 from keras import ops
 
-from lm_keras.layers import PositionEmbedding
 from lm_keras.schedules import WarmupDecay
 
 
 def no_weight_decay_variables(model):
-    """LayerNorm scales and offsets, every bias, and the token/position embeddings.
+    """The trainable variables that AdamW does not decay: every bias and LayerNorm scale/offset.
 
-    Decaying them towards 0 only hurts: norms and biases are not "capacity", and an
-    embedding row of a rare token would shrink every time any batch is seen.
+    This is nanoGPT's rule (`configure_optimizers`): "all weight tensors in matmuls +
+    embeddings decay, all biases and layernorms don't", i.e. a parameter is decayed iff
+    it has 2 or more dimensions, so kernels AND token/position embeddings are decayed.
+    (minGPT additionally excludes the embeddings; we follow nanoGPT.) A variable named
+    `bias` is excluded whatever its shape: Keras' per-head attention biases (EinsumDense,
+    e.g. KerasHub GPT-2's query/key/value) are (heads, head_dim), one 1-D bias in PyTorch.
+    Norms and biases are not "capacity": pulling them towards 0 only distorts the model.
     """
-    excluded = []
-    for layer in model._flatten_layers(include_self=False):
-        if isinstance(layer, (keras.layers.LayerNormalization, keras.layers.Embedding, PositionEmbedding)):
-            excluded.extend(layer.trainable_weights)
-        elif getattr(layer, "bias", None) is not None and isinstance(layer.bias, keras.Variable):
-            excluded.append(layer.bias)
-    return excluded
+    return [v for v in model.trainable_variables if len(v.shape) < 2 or v.name == "bias"]
 
 
 def build_optimizer(model, config, total_steps):

@@ -7,6 +7,12 @@ import tempfile
 from pathlib import Path
 
 
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_file(path, mode="w", encoding="utf-8"):
     """Open a temporary file beside `path`; on success it replaces `path` in one rename."""
@@ -18,6 +24,7 @@ def atomic_file(path, mode="w", encoding="utf-8"):
         kwargs = {} if "b" in mode else {"encoding": encoding, "newline": ""}
         with open(tmp, mode, **kwargs) as f:
             yield f
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would make a shared cache unreadable to others
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

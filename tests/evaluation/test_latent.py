@@ -7,6 +7,7 @@ from lm_keras.evaluation.latent import (active_units, elbo_terms, evaluate_vae, 
                                         mutual_information)
 
 
+@pytest.mark.slow
 def test_importance_weighted_bound_with_one_sample_is_the_elbo(trained_vae, quatrains):
     rows = quatrains["rows"]["validation"][:300]
     terms = elbo_terms(trained_vae, rows, seed=5, batch_size=100)
@@ -19,6 +20,7 @@ def test_importance_weighted_bound_with_one_sample_is_the_elbo(trained_vae, quat
     assert iw1.mean() == pytest.approx(closed, abs=0.02 * abs(closed))
 
 
+@pytest.mark.slow
 def test_more_importance_samples_never_make_the_bound_worse_on_a_trained_model(trained_vae, quatrains):
     rows = quatrains["rows"]["validation"][:200]
     bounds = {k: importance_weighted_log_likelihood(trained_vae, rows, num_samples=k, seed=1).mean()
@@ -28,6 +30,7 @@ def test_more_importance_samples_never_make_the_bound_worse_on_a_trained_model(t
     assert bounds[50] > bounds[1]
 
 
+@pytest.mark.slow
 def test_a_decoder_that_ignores_z_has_no_active_units(make_vae, quatrains):
     rows = quatrains["rows"]["validation"]
     ignoring, _ = make_vae(steps=150, conditioning="none")

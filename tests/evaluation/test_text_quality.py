@@ -38,6 +38,7 @@ def test_frechet_distance_is_zero_for_the_same_set_and_grows_with_a_shift():
         frechet_distance(codes, codes[:, :3])
 
 
+@pytest.mark.slow
 def test_reverse_lm_prefers_generations_that_cover_the_real_texts():
     tokenizer = CharTokenizer.train("".join(POEMS))
     config = TrainConfig(context_length=16, batch_size=8, steps=60, eval_interval=60, eval_batches=1,
@@ -49,6 +50,7 @@ def test_reverse_lm_prefers_generations_that_cover_the_real_texts():
     assert covering < repetitive - 0.5
 
 
+@pytest.mark.slow
 def test_score_generations_gives_one_row_and_counts_empty_texts():
     tokenizer = CharTokenizer.train("".join(POEMS))
     config = TrainConfig(context_length=16, batch_size=8, steps=30, eval_interval=30, eval_batches=1,

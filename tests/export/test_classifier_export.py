@@ -69,6 +69,7 @@ print(json.dumps(out))
 """
 
 
+@pytest.mark.slow
 def test_a_fresh_process_without_lm_keras_gets_the_same_labels_and_probabilities(exported):
     paths = [str(p) for p in exported["paths"].values()]
     result = subprocess.run([sys.executable, "-c", SCRIPT, json.dumps(TEXTS), *paths], capture_output=True, text=True,
@@ -135,6 +136,7 @@ def test_bad_labels_or_max_length_are_value_errors_and_nothing_is_written(export
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_an_existing_export_is_not_overwritten_unless_asked(exported, tmp_path):
     model, tokenizer = exported["models"]["naive_bayes"], exported["tokenizer"]
     target = tmp_path / "x"

@@ -71,6 +71,7 @@ print(json.dumps({"greedy": [t.decode("utf-8") for t in greedy.numpy()],
 """
 
 
+@pytest.mark.slow
 def test_a_fresh_process_without_lm_keras_gets_the_same_text_and_scores(exported):
     run, path = exported
     result = subprocess.run([sys.executable, "-c", SCRIPT, str(path), json.dumps(PROMPTS)], capture_output=True,
@@ -86,6 +87,7 @@ def test_a_fresh_process_without_lm_keras_gets_the_same_text_and_scores(exported
     assert all(np.isfinite(served["perplexity"]))
 
 
+@pytest.mark.slow
 def test_score_agrees_with_the_held_out_evaluation(exported, shakespeare):
     from lm_keras.evaluation import evaluate_language_model
 
@@ -99,6 +101,7 @@ def test_score_agrees_with_the_held_out_evaluation(exported, shakespeare):
     assert -scores["log_likelihood"][0] / 640 == pytest.approx(reference["loss"], rel=1e-5)
 
 
+@pytest.mark.slow
 def test_same_seed_same_text_and_different_seeds_differ(exported):
     _, path = exported
     lm = load(path)
@@ -116,6 +119,7 @@ def test_same_seed_same_text_and_different_seeds_differ(exported):
     ({"max_new_tokens": 257}, "max_new_tokens is invalid: must be <= 256"),
     ({"max_new_tokens": -1}, "max_new_tokens is invalid"), ({"temperature": float("nan")}, "temperature is invalid"),
 ])
+@pytest.mark.slow
 def test_out_of_range_arguments_are_clear_errors_from_the_signature(exported, kwargs, message):
     _, path = exported
     lm = load(path)
@@ -129,6 +133,7 @@ def test_out_of_range_arguments_are_clear_errors_from_the_signature(exported, kw
                                               **{k: tf.constant(v, specs[k]) for k, v in args.items()})
 
 
+@pytest.mark.slow
 def test_unseeded_calls_differ_and_stream_models_never_stop_early(exported):
     run, path = exported
     lm = load(path)
@@ -140,6 +145,7 @@ def test_unseeded_calls_differ_and_stream_models_never_stop_early(exported):
     assert all(len(t) == len("ROMEO:") + 50 for t in out)
 
 
+@pytest.mark.slow
 def test_export_never_damages_an_existing_one(exported, tmp_path, monkeypatch):
     run, path = exported
     target = tmp_path / "export"
@@ -182,6 +188,7 @@ def _cli(*args):
                           cwd=ROOT, timeout=600)
 
 
+@pytest.mark.slow
 def test_cli_export_and_saved_model_cli(exported, tmp_path):
     run, _ = exported
     if run.config.model_type != "transformer":
@@ -207,6 +214,7 @@ def test_cli_export_and_saved_model_cli(exported, tmp_path):
     assert repr(expected.encode("utf-8"))[2:-1] in ran.stdout
 
 
+@pytest.mark.slow
 def test_subword_export_needs_tensorflow_text_and_says_so(tmp_path, shakespeare):
     corpus = type(shakespeare)(name="shakespeare_head", text=shakespeare.text[:30000])
     run = train_run(RunConfig(corpus="unused", tokenizer=TokenizerConfig("subword", 300),

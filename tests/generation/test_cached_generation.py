@@ -10,6 +10,7 @@ from lm_keras.generation import Generator
 PROMPTS = ["the quick brown", "a", "lazy dog. the"]
 
 
+@pytest.mark.slow
 def test_cached_and_uncached_generation_give_identical_greedy_tokens(generator):
     rows = generator.prompt_ids(PROMPTS)
     cached = generator.generate_ids(rows, max_new_tokens=8, temperature=0.0, stop_at_eos=False)

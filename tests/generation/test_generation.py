@@ -42,6 +42,7 @@ def test_top_k_keeps_exactly_k_and_top_p_keeps_the_nucleus():
         assert row[order[:n]].sum() >= 0.9 > row[order[: n - 1]].sum()
 
 
+@pytest.mark.slow
 def test_sampling_follows_the_distribution():
     logits = tf.math.log(tf.constant([[0.7, 0.2, 0.1]] * 4000))
     draws = sample_next_token(logits, SEED).numpy()
@@ -104,6 +105,7 @@ def test_invalid_sampling_arguments_are_clear_errors(generator, kwargs, field):
         generator("the", **kwargs)
 
 
+@pytest.mark.slow
 def test_xla_compiled_loop_gives_the_same_tokens(generator):
     compiled = Generator(generator.model, generator.tokenizer, jit_compile=True)
     for kwargs in ({"temperature": 0.0}, {"temperature": 0.9, "top_k": 5, "top_p": 0.9, "seed": 11}):

@@ -288,6 +288,7 @@ def test_naive_bayes_beats_the_majority_baseline(li_du):
     assert report["accuracy"] == pytest.approx(np.mean(report["predictions"] == data.targets["test"]))
 
 
+@pytest.mark.slow
 def test_a_small_lstm_learns_who_wrote_the_poem(li_du):
     data, tokenizer, rows = li_du
     config = TrainConfig(batch_size=64, epochs=2, learning_rate=3e-3, seed=0)

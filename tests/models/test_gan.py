@@ -42,6 +42,7 @@ def codes(trained_vae, quatrains):
     return {split: posterior(trained_vae, quatrains["rows"][split])[0] for split in ("train", "test")}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("loss", ["wgan_gp", "non_saturating"])
 def test_frechet_distance_to_real_codes_falls_while_training(codes, loss):
     keras.utils.set_random_seed(0)
@@ -113,6 +114,7 @@ def _share_of_a_and_b(gan, seed):
     return np.isin(ids, [A, B]).mean()
 
 
+@pytest.mark.slow
 def test_policy_gradient_moves_the_generator_towards_what_the_discriminator_calls_real():
     gan = _toy_gan(entropy_weight=0.01)
     before = _share_of_a_and_b(gan, seed=7)
@@ -123,6 +125,7 @@ def test_policy_gradient_moves_the_generator_towards_what_the_discriminator_call
     assert np.isfinite(history["generator_loss"]).all() and float(gan.steps_seen) == 160
 
 
+@pytest.mark.slow
 def test_sequence_gan_round_trips_through_a_keras_file(tmp_path):
     gan = _toy_gan(dense_rewards=False, mle_weight=0.5)
     gan.fit(_real_rows(64), batch_size=32, epochs=1, verbose=0)

@@ -96,6 +96,7 @@ def test_bn_vae_normalises_the_posterior_means_to_the_fixed_scale(quatrains):
     assert [w.name for w in vae.z_mean_norm.trainable_weights] == ["beta"]  # γ is fixed, the shift is learned
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("decoder", ["lstm", "transformer"])
 def test_fit_lowers_reconstruction_and_tracks_each_term(make_vae, decoder):
     vae, history = make_vae(steps=60, decoder=decoder, kl_annealing="linear", annealing_steps=60)

@@ -1,11 +1,13 @@
 """Pretrained GPT-2 through KerasHub, offline: a tiny GPT-2 saved as a local preset stands in for gpt2_base_en."""
 
+import gc
 import json
 import os
 import shutil
 import subprocess
 import sys
 import time
+import weakref
 
 import numpy as np
 import pytest
@@ -16,6 +18,7 @@ from lm_keras.errors import ConfigError, ModelLoadError
 from lm_keras.pretrained import (SAMPLERS, build_tiny_gpt2, count_trainable, enable_lora, export_gpt2, finetune,
                                  generate, gpt2_presets, kaggle_cache_path, load_gpt2, score_texts,
                                  tokens_per_character)
+from lm_keras.pretrained import generation, shims
 from lm_keras.pretrained.export import decode
 
 PROMPTS = ["the cat", "hello there, world", ""]
@@ -78,8 +81,11 @@ def test_failed_download_is_a_model_load_error_quickly(empty_kaggle_cache):
     assert error.value.__cause__ is not None
 
 
-def test_preset_name_loads_from_the_kaggle_cache_offline(preset_dir, empty_kaggle_cache):
-    """A preset name whose files are in the kagglehub cache loads without asking the network."""
+def test_shims_kaggle_cache_layout(preset_dir, empty_kaggle_cache):
+    """Files laid out with kagglehub's own Cache API are found by the shim; the preset name loads offline.
+
+    Fails when kagglehub changes its cache internals (`lm_keras.pretrained.shims`).
+    """
     from kagglehub.cache import Cache
     from kagglehub.handle import parse_model_handle
 
@@ -90,10 +96,13 @@ def test_preset_name_loads_from_the_kaggle_cache_offline(preset_dir, empty_kaggl
     for root, _, files in os.walk(preset_dir):
         for name in files:
             cache.mark_as_complete(model, os.path.relpath(os.path.join(root, name), preset_dir))
+    assert kaggle_cache_path is shims.kaggle_cache_path
     assert kaggle_cache_path(handle) == cache.get_path(model)
+    assert kaggle_cache_path(handle.rsplit("/", 1)[0]) is None  # unversioned: only Kaggle knows the latest
     assert load_gpt2("gpt2_base_en", download=False).backbone.hidden_dim == 32
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sampler", SAMPLERS)
 def test_same_seed_gives_the_same_text(gpt2, sampler):
     first = generate(gpt2, PROMPTS, max_length=16, sampler=sampler, temperature=1.5, top_k=20, top_p=0.95, seed=7)
@@ -161,8 +170,9 @@ def test_tokens_per_character_counts_bpe_tokens(gpt2):
     assert tokens_per_character(gpt2.preprocessor.tokenizer, ["the"]) < 1  # "the" is 2 tokens: merges work
 
 
+@pytest.mark.slow
 def test_finetune_lowers_the_loss(preset_dir):
-    causal_lm = load_gpt2(preset_dir)
+    causal_lm = load_gpt2(preset_dir, dtype="auto")  # the precision of TrainConfig(precision="auto")
     before = score_texts(causal_lm, TEXTS[:2])["mean_nll_per_token"]
     history = finetune(causal_lm, TEXTS, TrainConfig(steps=12, eval_batches=1, **FAST), validation_texts=TEXTS[:2],
                        verbose=0)
@@ -171,8 +181,9 @@ def test_finetune_lowers_the_loss(preset_dir):
     assert history.history["val_loss"][0] < before - 1.0
 
 
+@pytest.mark.slow
 def test_lora_with_mixed_precision_trains_only_the_factors(preset_dir):
-    causal_lm = load_gpt2(preset_dir)
+    causal_lm = load_gpt2(preset_dir, dtype="mixed_bfloat16")
     before, after = enable_lora(causal_lm, 2)
     assert after < before / 5 and after == count_trainable(causal_lm) > 0
     frozen = causal_lm.backbone.token_embedding.embeddings.numpy()
@@ -191,6 +202,8 @@ def test_lora_with_mixed_precision_trains_only_the_factors(preset_dir):
     (lambda lm: finetune(lm, TEXTS, {"steps": 1}), "config"),
     (lambda lm: finetune(lm, TEXTS, TrainConfig(**{**FAST, "context_length": 65})), "TrainConfig.context_length"),
     (lambda lm: finetune(lm, TEXTS, TrainConfig(**FAST), lora_rank=-1), "rank"),
+    (lambda lm: finetune(lm, TEXTS, TrainConfig(**{**FAST, "precision": "mixed_bfloat16"})),
+     r"TrainConfig.precision = 'mixed_bfloat16' .*float32.*load_gpt2\(preset, dtype='mixed_bfloat16'\)"),
     (lambda lm: export_gpt2(lm, "unused", max_length=100), "max_length"),
 ])
 def test_invalid_training_and_export_args_name_the_field(gpt2, call, field):
@@ -198,13 +211,34 @@ def test_invalid_training_and_export_args_name_the_field(gpt2, call, field):
         call(gpt2)
 
 
-def test_xla_decode_loop_matches_generate(gpt2):
+def test_shims_kv_cache_matches_keras_hub(gpt2, preset_dir):
+    """The shim's cache is KerasHub's private `_build_cache` layout, and decoding through it is KerasHub's greedy.
+
+    Fails when KerasHub changes its GPT-2 key/value cache (`lm_keras.pretrained.shims`).
+    """
+    for model in (gpt2, load_gpt2(preset_dir, dtype="mixed_bfloat16")):
+        ids = tf.constant([[1, 2, 3, 4, 5], [6, 7, 8, 0, 0]], tf.int32)
+        _, seeded = model._build_cache(ids)
+        ours = shims.empty_kv_cache(model, 2, 5)
+        assert ours.shape == seeded.shape and ours.dtype == seeded.dtype
+        _, _, prefilled = model.call_with_cache(ids, ours, 0)
+        np.testing.assert_array_equal(tf.cast(prefilled, tf.float32).numpy(), tf.cast(seeded, tf.float32).numpy())
     inputs = gpt2.preprocessor.generate_preprocess(PROMPTS, sequence_length=16)
     ids, mask = tf.function(decode, jit_compile=True)(
         gpt2, tf.cast(inputs["token_ids"], tf.int32), tf.cast(inputs["padding_mask"], tf.bool),
         gpt2.preprocessor.tokenizer.end_token_id, tf.constant(0.0), tf.constant(0), tf.constant(1.0), tf.constant(0))
     texts = gpt2.preprocessor.generate_postprocess({"token_ids": ids, "padding_mask": mask})
     assert list(texts) == generate(gpt2, PROMPTS, max_length=16)
+
+
+def test_compiled_generate_functions_go_with_their_model():
+    causal_lm = build_tiny_gpt2(num_layers=1, hidden_dim=16, max_sequence_length=16)
+    generate(causal_lm, "the cat", max_length=8)
+    assert causal_lm in generation._COMPILED
+    model, entries = weakref.ref(causal_lm), len(generation._COMPILED)
+    del causal_lm
+    gc.collect()
+    assert model() is None and len(generation._COMPILED) == entries - 1
 
 
 LOADER = """
@@ -222,6 +256,7 @@ print(json.dumps({"greedy": greedy, "sampled": sampled, "imported": [m for m in 
 """
 
 
+@pytest.mark.slow
 def test_export_round_trip_in_plain_tensorflow(gpt2, tmp_path):
     path = export_gpt2(gpt2, tmp_path / "export", max_length=16, jit_compile=False)
     with pytest.raises(FileExistsError, match="overwrite=True"):
@@ -232,5 +267,8 @@ def test_export_round_trip_in_plain_tensorflow(gpt2, tmp_path):
     assert run.returncode == 0, run.stderr[-3000:]
     result = json.loads(run.stdout.strip().splitlines()[-1])
     assert result["imported"] == []
-    assert result["greedy"] == generate(gpt2, PROMPTS, max_length=16)
+    # The tiny model can end on an incomplete UTF-8 sequence: KerasHub 0.21 drops its bytes where
+    # later versions write U+FFFD, so compare with U+FFFD removed on both sides.
+    complete = lambda texts: [t.replace("\ufffd", "") for t in texts]
+    assert complete(result["greedy"]) == complete(generate(gpt2, PROMPTS, max_length=16))
     assert result["sampled"][0] == result["sampled"][1] and result["sampled"][0] != result["greedy"]

@@ -91,6 +91,7 @@ def test_word_tokenizer_splits_punctuation_and_cjk_and_lowercases():
     assert tokens == ["hello", ",", "world", "!", "床", "前"]
 
 
+@pytest.mark.slow
 def test_subword_splits_rare_words_into_known_pieces(shakespeare):
     tokenizer = SubwordTokenizer.train(shakespeare.text[:200_000], max_vocabulary_size=1000)
     assert tokenizer.vocabulary_size <= 1000
@@ -110,6 +111,7 @@ def test_encode_and_decode_run_inside_tf_function():
     assert [t.decode() for t in round_trip(tf.constant(["hello", "world!"])).numpy()] == ["hello", "world\ufffd"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size", [300, 1000, 4000])
 def test_subword_vocabulary_size_is_an_upper_bound(size, shakespeare, tang_poems):
     for texts in (shakespeare.text[:100_000], tang_poems.documents[:1500]):

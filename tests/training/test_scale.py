@@ -75,6 +75,7 @@ print(json.dumps(out))
 """
 
 
+@pytest.mark.slow
 def test_mirrored_strategy_over_two_cpus_matches_one_device_and_trains():
     result = subprocess.run([sys.executable, "-c", MIRRORED, json.dumps(SMALL)], capture_output=True, text=True,
                             timeout=600, cwd=ROOT)
@@ -90,6 +91,7 @@ def test_mirrored_strategy_over_two_cpus_matches_one_device_and_trains():
         assert r["losses"][-1] < r["losses"][0] - 0.5
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model_type", list(SMALL))
 @pytest.mark.filterwarnings("ignore:Prompt of")
 def test_mixed_bfloat16_trains_and_keeps_float32_logits(model_type):
@@ -114,6 +116,7 @@ def _corpus():
     return Corpus(name="fox", text=TEXT)
 
 
+@pytest.mark.slow
 def test_gradient_accumulation_equals_one_big_batch():
     rng = np.random.default_rng(1)
     x = rng.integers(4, 40, (16, 12)).astype("int32")
@@ -190,6 +193,7 @@ def _train_command(corpus, out):
             "--out", str(out)]
 
 
+@pytest.mark.slow
 def test_a_killed_run_resumes_and_ends_with_the_same_weights(tmp_path, shakespeare):
     corpus = tmp_path / "text.txt"
     corpus.write_text(shakespeare.text[:100000], encoding="utf-8")

@@ -93,6 +93,7 @@ def test_nan_loss_is_an_error_and_the_previous_run_survives(tmp_path, shakespear
     assert not [p for p in os.listdir(tmp_path) if p != "run"], "no temporary directory is left behind"
 
 
+@pytest.mark.slow
 def test_fit_works_with_standard_keras_callbacks(shakespeare):
     from lm_keras.tokenizers import CharTokenizer
 
@@ -131,6 +132,7 @@ def _cli(*args):
                           cwd=ROOT, timeout=600)
 
 
+@pytest.mark.slow
 def test_cli_train_generate_evaluate(tmp_path):
     corpus = tmp_path / "poems.csv"
     corpus.write_text("author,text\n" + "李白,床前明月光，疑是地上霜。舉頭望明月，低頭思故鄉。\n" * 200, encoding="utf-8")
@@ -151,6 +153,7 @@ def test_cli_train_generate_evaluate(tmp_path):
     assert report["split"] == "validation" and report["loss"] < 0.5 and report["bits_per_character"] > 0
 
 
+@pytest.mark.slow
 def test_cli_trains_a_transformer_and_generates_with_beam_search(tmp_path):
     corpus = tmp_path / "poems.txt"
     corpus.write_text("床前明月光，疑是地上霜。舉頭望明月，低頭思故鄉。\n" * 300, encoding="utf-8")
@@ -177,6 +180,7 @@ def test_cli_trains_a_transformer_and_generates_with_beam_search(tmp_path):
     (["train", "--model", "transformer", "--optimizer", "adam", "--weight-decay", "0.1"],
      "TrainConfig.weight_decay = 0.1 is invalid"),
 ])
+@pytest.mark.slow
 def test_cli_bad_input_is_one_clear_line(args, message):
     result = _cli(*args)
     assert result.returncode == 2
@@ -185,6 +189,7 @@ def test_cli_bad_input_is_one_clear_line(args, message):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_a_checkpoint_from_another_corpus_is_refused_not_resumed(tmp_path):
     """Same shapes, other vocabulary: resuming would scramble the embeddings silently."""
     from lm_keras.data import Corpus

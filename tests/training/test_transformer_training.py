@@ -7,7 +7,7 @@ from lm_keras.errors import ConfigError
 from lm_keras.evaluation import unigram_entropy
 from lm_keras.models import TransformerLanguageModel
 from lm_keras.runs import load_run
-from lm_keras.training import WarmupDecay, build_optimizer, train_run
+from lm_keras.training import WarmupDecay, build_optimizer, no_weight_decay_variables, train_run
 
 # The CI budget: a 2-block char Transformer (d_model 64, 4 heads), 300 AdamW steps of
 # batch 32 x context 64 on Tiny Shakespeare (about 15 s on 2 CPU cores with XLA).
@@ -18,22 +18,40 @@ BUDGET = TrainConfig(context_length=64, batch_size=32, steps=300, eval_interval=
 MAX_VALIDATION_LOSS = 2.5
 
 
-def test_adamw_decays_kernels_but_not_norms_biases_or_embeddings():
+def test_adamw_decays_kernels_and_embeddings_but_not_norms_or_biases():
+    """nanoGPT's rule: every 2-D+ weight (kernels, embeddings) decays, biases and LayerNorms don't."""
     keras.utils.set_random_seed(0)
     model = TransformerLanguageModel(30, context_length=8, num_layers=1, num_heads=2, d_model=8,
-                                     position_encoding="learned", tie_weights=False)
+                                     position_encoding="learned", tie_weights=False, name="lm")
     model(np.zeros((1, 4), np.int32))
+    not_decayed = {"block_0/attention_norm/gamma", "block_0/attention_norm/beta", "block_0/self_attention/qkv/bias",
+                   "block_0/self_attention/output/bias", "block_0/mlp_norm/gamma", "block_0/mlp_norm/beta",
+                   "block_0/mlp_up/bias", "block_0/mlp_down/bias", "final_norm/gamma", "final_norm/beta"}
+    prefix = "lm/"  # a fixed name: an automatic one gets a counter after many models in one process
+    assert {v.path.removeprefix(prefix) for v in no_weight_decay_variables(model)} == not_decayed
+    assert not_decayed == {v.path.removeprefix(prefix) for v in model.trainable_variables if len(v.shape) < 2}
     for v in model.trainable_variables:  # give every weight a non-zero value to decay
         v.assign(np.ones(v.shape, np.float32))
     optimizer = build_optimizer(model, TrainConfig(optimizer="adamw", weight_decay=0.5, learning_rate=0.1), 10)
     before = {v.path: v.numpy().copy() for v in model.trainable_variables}
     # zero gradients: Adam's step is 0, so whatever changes is the decoupled weight decay
     optimizer.apply_gradients([(np.zeros(v.shape, np.float32), v) for v in model.trainable_variables])
-    decayed = {path for path, value in before.items()
+    decayed = {path.removeprefix(prefix) for path, value in before.items()
                if not np.allclose(value, _value(model, path))}
-    kernels = {v.path for v in model.trainable_variables if v.path.endswith("kernel")}
-    assert decayed == kernels and kernels
-    assert all(np.allclose(_value(model, p), 1 - 0.1 * 0.5) for p in kernels)
+    assert decayed == {v.path.removeprefix(prefix) for v in model.trainable_variables} - not_decayed
+    assert {"token_embedding/embeddings", "position_embedding/embeddings", "logits/kernel"} <= decayed
+    assert all(np.allclose(_value(model, prefix + p), 1 - 0.1 * 0.5) for p in decayed)
+
+
+def test_per_head_attention_biases_are_not_decayed():
+    """Keras' EinsumDense biases of KerasHub GPT-2 are (heads, head_dim): still biases, not decayed."""
+    from lm_keras.pretrained import build_tiny_gpt2
+
+    causal_lm = build_tiny_gpt2(num_layers=1)
+    excluded = {v.path for v in no_weight_decay_variables(causal_lm)}
+    assert "transformer_layer_0/self_attention/query/bias" in excluded
+    assert excluded == {v.path for v in causal_lm.trainable_variables if v.name in ("bias", "gamma", "beta")}
+    assert not excluded & {"token_embedding/embeddings", "position_embedding/embeddings"}
 
 
 def _value(model, path):
@@ -82,6 +100,7 @@ def test_transformer_learns_tiny_shakespeare(trained, shakespeare):
     assert trained.config.model["context_length"] == BUDGET.context_length
 
 
+@pytest.mark.slow
 def test_transformer_run_reloads_with_identical_output(trained):
     again = load_run(trained.path)
     assert isinstance(again.model, TransformerLanguageModel)

@@ -39,6 +39,7 @@ def vae_run(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_cli_trains_a_vae_run_that_reloads(vae_run):
     config = json.loads((vae_run / "config.json").read_text())
     assert config["model_type"] == "vae" and config["model"]["batch_norm_gamma"] == 0.6
@@ -49,6 +50,7 @@ def test_cli_trains_a_vae_run_that_reloads(vae_run):
     assert len(run.samples) == 3
 
 
+@pytest.mark.slow
 def test_cli_generates_from_codes(vae_run):
     result = _cli("generate", "--model", vae_run, "--interpolate", A, B, "--steps", 3)
     assert result.returncode == 0, result.stderr
@@ -99,6 +101,7 @@ def test_interpolation_ends_decode_the_two_posterior_means_and_neighbours_find_t
     assert neighbours[1][1] > 1e-2
 
 
+@pytest.mark.slow
 def test_export_serves_encode_reconstruct_sample_interpolate_with_plain_tensorflow(vae_run, tmp_path):
     export = tmp_path / "vae_export"
     result = _cli("export", vae_run, "--out", export)
@@ -128,6 +131,7 @@ print(json.dumps({{"z_mean": enc["z_mean"].numpy().tolist(), "same_samples": s1 
     assert served["path"][0] == codes.reconstruct(A)[0] and served["path"][-1] == codes.reconstruct(B)[0]
 
 
+@pytest.mark.slow
 def test_nan_loss_stops_with_a_clear_message_and_keeps_the_last_good_checkpoint(tmp_path):
     poems = [A, B, "春眠不覺曉，處處聞啼鳥。夜來風雨聲，花落知多少。", "紅豆生南國，春來發幾枝。願君多采擷，此物最相思。"]
     corpus = Corpus(name="poems", text="\n".join(poems * 40), line_level=True)
@@ -186,12 +190,13 @@ def first_step(strategy, precision="float32"):
 
 loss_1, grads_1, _ = first_step(tf.distribute.get_strategy())
 loss_2, grads_2, steps = first_step(resolve_strategy("mirrored"))
-print(json.dumps({"loss_difference": abs(loss_1 - loss_2), "steps_seen": steps,
+print(json.dumps({"loss_difference": float(abs(loss_1 - loss_2)), "steps_seen": steps,
                   "gradient_difference": max(float(np.abs(a - b).max()) for a, b in zip(grads_1, grads_2)),
                   "gradient_scale": max(float(np.abs(a).max()) for a in grads_1)}))
 """
 
 
+@pytest.mark.slow
 def test_vae_train_step_over_two_replicas_matches_one_device():
     result = subprocess.run([sys.executable, "-c", MIRRORED_VAE], capture_output=True, text=True, timeout=600,
                             cwd=ROOT)
@@ -202,6 +207,7 @@ def test_vae_train_step_over_two_replicas_matches_one_device():
     assert out["gradient_difference"] < 1e-5 and out["gradient_scale"] > 1e-3
 
 
+@pytest.mark.slow
 def test_vae_trains_under_mixed_bfloat16(quatrains):
     from lm_keras.data.pipeline import document_dataset
     from lm_keras.models import TextVAE
@@ -220,6 +226,7 @@ def test_vae_trains_under_mixed_bfloat16(quatrains):
     assert np.isfinite(history["loss"]).all() and history["reconstruction"][-1] < history["reconstruction"][0]
 
 
+@pytest.mark.slow
 def test_cli_evaluates_a_vae_run(vae_run):
     result = _cli("evaluate", vae_run, "--split", "validation", "--iw-samples", 3, "--json")
     assert result.returncode == 0, result.stderr
@@ -229,6 +236,7 @@ def test_cli_evaluates_a_vae_run(vae_run):
     assert report["elbo"] == pytest.approx(-(report["reconstruction"] + report["kl"]))
 
 
+@pytest.mark.slow
 def test_samples_never_contain_unknown_and_match_the_export_for_a_seed(vae_run, tmp_path):
     from lm_keras.export import export_run, load
 
