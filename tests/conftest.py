@@ -13,7 +13,8 @@ def corpus(name):
     try:
         return load_corpus(name)
     except CorpusError as e:
-        pytest.fail(str(e), pytrace=False)
+        message = str(e)
+    pytest.fail(message, pytrace=False)  # outside `except`: no chained tracebacks
 
 
 @pytest.fixture(scope="session")

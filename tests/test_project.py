@@ -41,3 +41,12 @@ def test_requirements_txt_only_points_at_pyproject():
 def test_a_deprecation_in_lm_keras_code_fails_the_test():
     with pytest.raises(DeprecationWarning, match="old API"):
         warnings.warn_explicit("old API", DeprecationWarning, "lm_keras/example.py", 1, module="lm_keras.example")
+
+
+def test_runs_are_saved_in_the_checkout_only_when_working_inside_it(tmp_path, monkeypatch):
+    from lm_keras.utils.paths import saved_models_dir
+
+    monkeypatch.chdir(ROOT / "tutorials")
+    assert saved_models_dir() == ROOT / "saved_models"
+    monkeypatch.chdir(tmp_path)  # e.g. Colab's /content, with the package installed
+    assert saved_models_dir() == tmp_path.resolve() / "saved_models"

@@ -26,6 +26,9 @@ def data_dir():
 
 
 def saved_models_dir():
-    """Default parent of run directories: `<checkout>/saved_models`, else `./saved_models`."""
-    root = project_root()
-    return (root if root is not None else Path.cwd()) / "saved_models"
+    """Default parent of run directories: `<checkout>/saved_models` when working inside the checkout
+    (the command line at its root, a notebook in `tutorials/`), else `./saved_models` (Colab's /content)."""
+    root, cwd = project_root(), Path.cwd().resolve()
+    if root is not None and (cwd == root or root in cwd.parents):
+        return root / "saved_models"
+    return cwd / "saved_models"

@@ -75,6 +75,18 @@ def test_nothing_needs_a_clone_of_the_repository(path):
         assert not re.search(pattern, text), f"{path.name}: {pattern}: {why}"
 
 
+@pytest.fixture(scope="module")
+def content_quick(tmp_path_factory):
+    """One working folder for all notebooks of a mode, as Colab's /content: a run one notebook
+    saves (tutorial 04's model) is there for the next (tutorial 08)."""
+    return tmp_path_factory.mktemp("content_quick")
+
+
+@pytest.fixture(scope="module")
+def content_full(tmp_path_factory):
+    return tmp_path_factory.mktemp("content_full")
+
+
 def run_outside_checkout(path, tmp_path, monkeypatch, env, timeout):
     """Execute a copy of `path` in `tmp_path` (outside the checkout) with the environment `env`."""
     from lm_keras.utils.paths import data_dir
@@ -100,13 +112,13 @@ def run_outside_checkout(path, tmp_path, monkeypatch, env, timeout):
 
 @pytest.mark.notebook
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
-def test_notebook_runs_in_quick_mode(path, tmp_path, monkeypatch):
-    run_outside_checkout(path, tmp_path, monkeypatch, {"LM_KERAS_QUICK": "1"}, timeout=900)
+def test_notebook_runs_in_quick_mode(path, content_quick, monkeypatch):
+    run_outside_checkout(path, content_quick, monkeypatch, {"LM_KERAS_QUICK": "1"}, timeout=900)
 
 
 @pytest.mark.notebook_full
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
-def test_notebook_full_mode_capped(path, tmp_path, monkeypatch):
+def test_notebook_full_mode_capped(path, content_full, monkeypatch):
     """The full settings, every training cut to 2 steps: each full-mode-only cell runs once."""
-    run_outside_checkout(path, tmp_path, monkeypatch, {"LM_KERAS_QUICK": "0", "LM_KERAS_STEPS_CAP": "2"},
+    run_outside_checkout(path, content_full, monkeypatch, {"LM_KERAS_QUICK": "0", "LM_KERAS_STEPS_CAP": "2"},
                          timeout=1800)
