@@ -237,8 +237,8 @@ def test_compiled_generate_functions_go_with_their_model():
     assert causal_lm in generation._COMPILED
     model, entries = weakref.ref(causal_lm), len(generation._COMPILED)
     del causal_lm
-    gc.collect()
-    assert model() is None and len(generation._COMPILED) == entries - 1
+    gc.collect()  # may also free models of earlier tests, so the table shrinks by at least one
+    assert model() is None and len(generation._COMPILED) <= entries - 1
 
 
 LOADER = """
