@@ -186,3 +186,24 @@ def test_missing_and_empty_files(tmp_path):
         load_corpus(tmp_path / "empty.txt")
     with pytest.raises(CorpusError, match="No .txt files"):
         load_corpus(str(tmp_path / "*.nothing"))
+
+
+@needs_mirror
+def test_cli_download_fills_the_cache_through_the_same_path(tmp_path, monkeypatch, capsys):
+    from lm_keras.cli import main
+
+    monkeypatch.setenv(chinese_poetry.BASE_URL_ENV, MIRROR.as_uri())
+    monkeypatch.setenv("LM_KERAS_DATA_DIR", str(tmp_path))
+    assert main(["download", "tang300"]) == 0
+    assert "tang300: 357 documents" in capsys.readouterr().out
+    assert hashlib.sha256((tmp_path / "tang300.txt").read_bytes()).hexdigest() == \
+        named.NAMED_CORPORA["tang300"].files["tang300.txt"]
+
+
+def test_cli_download_of_an_unknown_name_is_one_line(tmp_path, monkeypatch, capsys):
+    from lm_keras.cli import main
+
+    monkeypatch.setenv("LM_KERAS_DATA_DIR", str(tmp_path))
+    assert main(["download", "shakespeare"]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "'shakespeare' is not a named corpus" in error and "tiny_shakespeare" in error
