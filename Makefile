@@ -53,7 +53,7 @@ test-fast: install-test data
 	$(BIN)/python -m pytest -q $(FAST)
 
 test-notebooks-full: install-test data
-	$(BIN)/python -m pytest -q -m notebook_full tests/notebooks
+	$(BIN)/python -m pytest -q --durations=0 -m notebook_full tests/notebooks
 
 $(VENV_MIN)/bin/python:
 	$(PYTHON) -m venv $(VENV_MIN)

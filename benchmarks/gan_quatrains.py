@@ -37,7 +37,8 @@ from lm_keras.config import TrainConfig  # noqa: E402
 from lm_keras.data import encode_documents, load_corpus, split_corpus  # noqa: E402
 from lm_keras.data.pipeline import document_dataset, encode_rows  # noqa: E402
 from lm_keras.evaluation.latent import posterior  # noqa: E402
-from lm_keras.evaluation.text_quality import frechet_distance, score_generations  # noqa: E402
+from lm_keras.evaluation.text_quality import frechet_distance  # noqa: E402
+from lm_keras.training.text_quality import score_generations  # noqa: E402
 from lm_keras.generation import Generator, LatentGenerator  # noqa: E402
 from lm_keras.models import LatentGAN, RNNLanguageModel, SequenceGAN, TextVAE  # noqa: E402
 from lm_keras.training import compile_language_model, fit_documents, fit_gan, fit_language_model  # noqa: E402

@@ -1,26 +1,26 @@
 """Command line: `python -m lm_keras train | generate | evaluate | export | download`.
 
-Thin: parses arguments, calls the Python API, prints results. Errors in the input
-(a missing corpus, an invalid value) print one line and exit with status 2.
+Thin: parses arguments, calls the Python API, prints results. `train`'s options are the
+fields of the config dataclasses (help, flag and choices in their `option` metadata), so the
+command line knows nothing the library does not: `run_config_from_args` makes the
+`RunConfig` that `train_run` trains, and `train_command` writes one back as a command line.
+The library's own errors (a missing corpus, an invalid value) print one line and exit with
+status 2; anything else is a bug and keeps its traceback.
 """
 
 import argparse
+import dataclasses
 import json
+import os
 import re
+import shlex
 import sys
+import types
 from pathlib import Path
 
-from lm_keras.config import (DECODERS, DISTRIBUTIONS, KL_ANNEALING, LATENT_CONDITIONING, OPTIMIZERS,
-                             POSITION_ENCODINGS, PRECISIONS, RNN_CELLS, SAMPLING_MODES, SCHEDULES, TOKENIZER_KINDS)
-
-# Defaults that depend on the model family (nanoGPT's for the Transformer).
-FAMILY_DEFAULTS = {
-    "rnn": dict(learning_rate=2e-3, optimizer="adam", weight_decay=0.0, schedule="constant", warmup_steps=0,
-                beta_2=0.999, jit_compile=False),
-    "transformer": dict(learning_rate=1e-3, optimizer="adamw", weight_decay=0.1, schedule="cosine",
-                        warmup_steps=100, beta_2=0.99, jit_compile=True),
-}
-FAMILY_DEFAULTS["vae"] = FAMILY_DEFAULTS["rnn"]
+from lm_keras.config import RNN_CELLS, TOKENIZER_KINDS, RunConfig, TokenizerConfig, TrainConfig
+from lm_keras.errors import ConfigError
+from lm_keras.families import FAMILIES
 
 EXAMPLES = """examples:
   python -m lm_keras train --corpus tiny_shakespeare --steps 2000 --out saved_models/shakespeare
@@ -32,102 +32,201 @@ EXAMPLES = """examples:
   python -m lm_keras evaluate --corpus tiny_shakespeare --tokenizer word --ngram 1 2 3
   python -m lm_keras export saved_models/shakespeare --out saved_models/shakespeare_export
   python -m lm_keras train --corpus tang_quatrains --model vae --steps 3000 --out saved_models/vae
-  python -m lm_keras generate --model saved_models/vae --interpolate "白日依山盡，…" "床前明月光，…"
+  python -m lm_keras train --corpus my_poems.txt --documents lines --model vae --out saved_models/my_vae
+  python -m lm_keras generate saved_models/vae --interpolate "白日依山盡，…" "床前明月光，…"
 """
+
+# --model names a family, or for the RNN family its cell.
+MODEL_CHOICES = (*RNN_CELLS, *(name for name in FAMILIES if name != "rnn"))
+# TrainConfig fields shown in the "data" group rather than "training".
+DATA_FIELDS = ("validation_fraction", "test_fraction")
+SCALE_FIELDS = ("precision", "distribution", "gradient_accumulation_steps", "deterministic", "early_stopping_patience")
+
+
+def _family_of(model_choice):
+    return FAMILIES["rnn" if model_choice in RNN_CELLS else model_choice]
+
+
+def _flag(f):
+    return f.metadata.get("flag") or "--" + f.name.replace("_", "-")
+
+
+def _optional(f):
+    return isinstance(f.type, types.UnionType) and type(None) in f.type.__args__
+
+
+def _base_type(f):
+    kinds = [t for t in getattr(f.type, "__args__", (f.type,)) if t is not type(None)]
+    return kinds[0] if len(kinds) == 1 else str   # bool | str (jit_compile) is read as a choice
+
+
+def _parser_of(f):
+    """The argparse `type` of a field: its base type, and 'none' for None where None is allowed."""
+    base = _base_type(f)
+    if f.metadata.get("choices") == (True, False, "auto"):
+        return _on_off_auto
+
+    def parse(text):
+        if _optional(f) and text.lower() == "none":
+            return None
+        return base(text)
+    parse.__name__ = base.__name__  # argparse names the type in its error message
+    return parse
+
+
+def _on_off_auto(text):
+    values = {"on": True, "off": False, "auto": "auto"}
+    if text not in values:
+        raise argparse.ArgumentTypeError(f"invalid choice: {text!r} (choose from on, off, auto)")
+    return values[text]
+
+
+def _shown(value):
+    if value is None:
+        return "none"
+    return {True: "on", False: "off"}.get(value, value) if isinstance(value, bool) else value
+
+
+def _add_field(group, f, default_text, help_text=None):
+    """One option for dataclass field `f`. Left out, it is absent from the parsed arguments: the dataclass or
+    the model family decides (so 'none', where a field allows None, is a value like any other)."""
+    help_text = f"{help_text or f.metadata['help']} (default: {f.metadata.get('default_text') or default_text})"
+    if f.type is bool:  # a switch: --name / --no-name
+        group.add_argument(_flag(f), dest=f.name, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,
+                           help=help_text)
+        return
+    choices = f.metadata.get("choices")
+    if choices == (True, False, "auto"):
+        choices, metavar = None, "{on,off,auto}"
+    else:
+        metavar = None if choices else _flag(f)[2:].upper().replace("-", "_")
+    group.add_argument(_flag(f), dest=f.name, type=_parser_of(f), default=argparse.SUPPRESS, metavar=metavar,
+                       choices=choices, help=help_text)
+
+
+def _per_family(values):
+    """One value when every family has the same, else "family value, ..."."""
+    if len(set(map(str, values.values()))) == 1:
+        return str(next(iter(values.values())))
+    return ", ".join(f"{family} {value}" for family, value in values.items())
+
+
+def _field_defaults(name):
+    """How the default of a TrainConfig field reads in --help: one value, or one per model family."""
+    if name not in next(iter(FAMILIES.values())).train_defaults:
+        return _shown(next(f for f in dataclasses.fields(TrainConfig) if f.name == name).default)
+    return _per_family({spec.name: _shown(spec.train_defaults[name]) for spec in FAMILIES.values()})
+
+
+def _model_fields():
+    """{field name: (field, [families that have it])} over every family's CLI options."""
+    found = {}
+    for spec in FAMILIES.values():
+        for f in spec.option_fields():
+            if f.metadata.get("cli", True):
+                found.setdefault(f.name, (f, []))[1].append(spec)
+    return found
 
 
 def _train_parser(sub):
     p = sub.add_parser(
         "train", help="train a language model on a corpus and save it",
-        description="Train a language model on a corpus, print validation loss, perplexity and "
-                    "a sample, and save the run (config, tokenizer, model.keras, metrics) to --out.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        description="Train a language model on a corpus, print validation loss, perplexity and a sample, and "
+                    "save the run (config, tokenizer, model.keras, metrics) to --out. Every option left out "
+                    "takes its default; where it differs by model family, --help names each.")
     data = p.add_argument_group("data")
     data.add_argument("--corpus", default="default",
-                      help="named corpus (tiny_shakespeare, tang_poems, tang300, python_docs), a .txt file, "
-                           "a folder or glob of .txt files, or a .csv/.tsv/.parquet table; 'default' is "
-                           "tiny_shakespeare, or python_docs when it cannot be had offline")
+                      help="named corpus (tiny_shakespeare, tang_poems, tang_quatrains, tang300, python_docs), a "
+                           ".txt file, a folder or glob of .txt files, or a .csv/.tsv/.parquet table; 'default' is "
+                           "tiny_shakespeare, or python_docs when it cannot be had offline (default: default)")
     data.add_argument("--column", help="text column of a table corpus")
-    data.add_argument("--validation-fraction", type=float, default=0.1, help="held-out fraction (tail of the text)")
-    data.add_argument("--test-fraction", type=float, default=0.0, help="test fraction after validation")
-    tok = p.add_argument_group("tokenizer")
-    tok.add_argument("--tokenizer", choices=TOKENIZER_KINDS, default="char", help="token unit")
-    tok.add_argument("--vocab-size", type=int, help="maximum vocabulary size including 4 reserved ids "
-                                                   "(subword default: 4000)")
-    tok.add_argument("--min-frequency", type=int, default=1, help="drop rarer tokens")
-    tok.add_argument("--lowercase", action="store_true", help="lower-case text (word and subword)")
-    model = p.add_argument_group("model")
-    model.add_argument("--model", choices=(*RNN_CELLS, "transformer", "vae"), default="lstm",
-                       help="recurrent cell, a GPT-style Transformer, or a text VAE (one document per line)")
-    model.add_argument("--layers", type=int, help="stacked recurrent layers or decoder blocks "
-                                                  "(default: 1 RNN layer, 4 Transformer blocks)")
-    model.add_argument("--dropout", type=float, default=0.0, help="dropout rate")
-    model.add_argument("--embedding-dim", type=int, help="RNN and VAE: token embedding size (default: RNN 64, "
-                                                         "VAE 128)")
-    model.add_argument("--hidden-dim", type=int, default=256, help="RNN: recurrent state size; VAE: RNN decoder's")
-    model.add_argument("--d-model", type=int, default=128, help="Transformer: width of the residual stream")
-    model.add_argument("--heads", type=int, default=4, help="Transformer: attention heads")
-    model.add_argument("--position-encoding", choices=POSITION_ENCODINGS, default="learned",
-                       help="Transformer: how positions are encoded")
-    model.add_argument("--no-tie-weights", action="store_true",
-                       help="Transformer: separate output matrix instead of the token embedding")
-    model.add_argument("--no-bias", action="store_true", help="Transformer: no biases in Dense and LayerNorm")
-    vae = p.add_argument_group("text VAE (--model vae; see lm_keras.config.VAEConfig)")
-    vae.add_argument("--decoder", choices=DECODERS, default="lstm",
-                     help="the decoder LM (an RNN of --hidden-dim or a Transformer of --d-model)")
-    vae.add_argument("--latent-dim", type=int, default=32, help="size of z")
-    vae.add_argument("--encoder-dim", type=int, default=128, help="units of each direction of the GRU encoder")
-    vae.add_argument("--conditioning", choices=LATENT_CONDITIONING, default="input_and_state",
-                     help="where z enters the decoder")
-    vae.add_argument("--beta", type=float, default=1.0, help="weight of the KL term")
-    vae.add_argument("--kl-annealing", choices=KL_ANNEALING, default="cyclical", help="KL weight schedule")
-    vae.add_argument("--annealing-steps", type=int, default=1000, help="length of the ramp (linear) or cycle")
-    vae.add_argument("--word-dropout", type=float, default=0.0, help="decoder inputs replaced by [UNK]")
-    vae.add_argument("--free-bits", type=float, default=0.0, help="per-dimension KL floor in nats")
-    vae.add_argument("--batch-norm-gamma", type=float, default=0.6,
-                     help="BN-VAE: batch-normalise mu with this fixed scale (0: off; the vanilla VAE is "
-                          "--kl-annealing none --batch-norm-gamma 0)")
-    train = p.add_argument_group("training")
-    train.add_argument("--context", type=int, default=100, help="tokens per training window")
-    train.add_argument("--batch-size", type=int, default=64, help="windows per step")
-    train.add_argument("--steps", type=int, default=1000, help="optimizer steps")
-    train.add_argument("--epochs", type=int, help="full passes over the training text (instead of --steps)")
-    train.add_argument("--eval-interval", type=int, default=200, help="steps between validations")
-    train.add_argument("--eval-batches", type=int, default=20, help="batches per validation")
-    train.add_argument("--learning-rate", type=float, help="peak learning rate (default: RNN 2e-3, Transformer 1e-3)")
-    train.add_argument("--clip-norm", type=float, default=1.0, help="clip the global gradient norm")
-    train.add_argument("--optimizer", choices=OPTIMIZERS, help="default: RNN adam, Transformer adamw")
-    train.add_argument("--weight-decay", type=float, help="AdamW decay of matrices and embeddings, not of norms/biases "
-                                                          "(default: 0.1 with adamw)")
-    train.add_argument("--schedule", choices=SCHEDULES, help="learning-rate decay after warm-up "
-                                                             "(default: RNN constant, Transformer cosine)")
-    train.add_argument("--warmup-steps", type=int, help="linear warm-up steps (default: RNN 0, Transformer 100)")
-    train.add_argument("--beta-2", type=float, help="Adam second-moment decay (default: RNN 0.999, Transformer 0.99)")
-    train.add_argument("--jit-compile", choices=("on", "off", "auto"),
-                       help="compile the train step with XLA (default: RNN off, Transformer on; "
-                            "auto: Keras decides, on for GPU/TPU)")
-    scale = p.add_argument_group("scale and monitoring")
-    scale.add_argument("--precision", choices=PRECISIONS, default="auto",
-                       help="dtype policy; auto: bfloat16 on TPU and Ampere+ GPUs, float16 on older GPUs, "
-                            "float32 on CPU")
-    scale.add_argument("--distribution", choices=DISTRIBUTIONS, default="auto",
-                       help="tf.distribute strategy; --batch-size is the global batch")
-    scale.add_argument("--grad-accum", type=int, default=1, help="batches summed into one optimizer update")
-    scale.add_argument("--deterministic", action="store_true", help="TensorFlow op determinism (reproducible)")
-    scale.add_argument("--early-stopping", type=int, metavar="N",
-                       help="stop after N evaluations without a better validation loss")
+    data.add_argument("--documents", choices=("text", "lines"), default="text",
+                      help="read .txt files as one continuous text, or as one document per line (a text VAE "
+                           "needs documents; tables and the poem corpora are always by line) (default: text)")
+    groups = {"data": data, "tokenizer": p.add_argument_group("tokenizer"),
+              "model": p.add_argument_group("model"), "training": p.add_argument_group("training"),
+              "scale": p.add_argument_group("scale and monitoring")}
+    for f in dataclasses.fields(TokenizerConfig):
+        _add_field(groups["tokenizer"], f, _shown(f.default))
+    groups["model"].add_argument("--model", choices=MODEL_CHOICES, default="lstm",
+                                 help="; ".join(f"{name}: {spec.summary}" for name, spec in FAMILIES.items())
+                                 + " (default: lstm)")
+    for name, (f, families) in _model_fields().items():
+        fields = {spec.name: next(g for g in spec.option_fields() if g.name == name) for spec in families}
+        text = _per_family({k: _shown(g.default) for k, g in fields.items()})
+        _add_field(groups["model"], f, text + ("" if len(families) == len(FAMILIES)
+                                               else "; " + ", ".join(spec.name for spec in families) + " only"),
+                   _per_family({k: g.metadata["help"] for k, g in fields.items()}))
+    for f in dataclasses.fields(TrainConfig):
+        group = "data" if f.name in DATA_FIELDS else "scale" if f.name in SCALE_FIELDS else "training"
+        _add_field(groups[group], f, _field_defaults(f.name))
+    scale = groups["scale"]
     scale.add_argument("--tensorboard", metavar="DIR", help="write TensorBoard logs to DIR")
     scale.add_argument("--sample-every", type=int, metavar="N", help="print a sample every N steps")
     scale.add_argument("--no-backup", action="store_true",
                        help="do not checkpoint into <out>.backup (a killed run then cannot resume)")
-    train.add_argument("--sampling", choices=SAMPLING_MODES, default="random",
-                       help="random window offsets (nanoGPT) or sequential non-overlapping windows")
-    train.add_argument("--seed", type=int, default=0, help="seed for splits, shuffling, init and samples")
     out = p.add_argument_group("output")
     out.add_argument("--out", help="run directory (default: saved_models/<corpus>_<model>_<tokenizer>)")
     out.add_argument("--overwrite", action="store_true", help="replace an existing run directory")
-    out.add_argument("--quiet", action="store_true", help="one line per evaluation instead of a progress bar")
+    out.add_argument("--quiet", action="store_true", help="one line per evaluation instead of a progress bar "
+                                                          "(the default when the output is not a terminal)")
     p.set_defaults(func=cmd_train)
+
+
+def _given(args, fields):
+    """{field: value} for the options given on the command line."""
+    return {f.name: getattr(args, f.name) for f in fields if hasattr(args, f.name)}
+
+
+def run_config_from_args(args):
+    """The `RunConfig` a `train` command line describes (what `train_run` then trains)."""
+    spec = _family_of(args.model)
+    model = _given(args, [f for f, _ in _model_fields().values()])
+    foreign = sorted(set(model) - {f.name for f in spec.option_fields()})
+    if foreign:
+        flags = ", ".join(_flag(_model_fields()[name][0]) for name in foreign)
+        raise ConfigError(f"{flags} do(es) not apply to --model {args.model} (a {spec.name} model; "
+                          f"see python -m lm_keras train --help)")
+    if spec.name == "rnn":
+        model["cell_type"] = args.model
+    return RunConfig(corpus=args.corpus, column=args.column, line_level=args.documents == "lines",
+                     tokenizer=TokenizerConfig(**_given(args, dataclasses.fields(TokenizerConfig))),
+                     model=model, model_type=spec.name,
+                     train=TrainConfig(**_given(args, dataclasses.fields(TrainConfig))))
+
+
+def train_command(config, out=None):
+    """The `python -m lm_keras train` command line that trains `config` (a `RunConfig`): every field that
+    differs from its default, so that `run_config_from_args` of it gives `config` back."""
+    spec = FAMILIES[config.model_type]
+    model = dict(config.model)
+    words = ["--corpus", config.corpus] + (["--column", config.column] if config.column else [])
+    if config.line_level and Path(config.corpus).suffix.lower() not in (".csv", ".tsv", ".parquet") \
+            and not _is_named_line_corpus(config.corpus):
+        words += ["--documents", "lines"]
+    words += ["--model", model.pop("cell_type", "lstm") if spec.name == "rnn" else spec.name]
+
+    def changed(fields, values, defaults):
+        for f in fields:
+            if f.name in values and values[f.name] != defaults.get(f.name, f.default) and f.metadata.get("cli", True):
+                value = values[f.name]
+                if f.type is bool:
+                    words.append(_flag(f) if value else "--no-" + _flag(f)[2:])
+                else:
+                    words.extend([_flag(f), "none" if value is None else str(_shown(value))])
+
+    changed(dataclasses.fields(TokenizerConfig), dataclasses.asdict(config.tokenizer), {})
+    changed(spec.option_fields(), model, {})
+    resolved_defaults = dataclasses.asdict(TrainConfig().resolved(spec.train_defaults))
+    changed(dataclasses.fields(TrainConfig), dataclasses.asdict(config.train), resolved_defaults)
+    words += ["--out", str(out)] if out else []
+    return "python -m lm_keras train " + " ".join(shlex.quote(str(w)) for w in words)
+
+
+def _is_named_line_corpus(name):
+    from lm_keras.data import NAMED_CORPORA
+
+    return name in NAMED_CORPORA
 
 
 def _sampling_args(p):
@@ -147,14 +246,14 @@ def build_parser():
     parser = argparse.ArgumentParser(
         prog="python -m lm_keras", description="Train, sample from and evaluate Keras language models.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{train,generate,evaluate,export}")
+    parser.add_argument("--debug", action="store_true", help=f"show the traceback of every error (or {DEBUG_ENV}=1)")
+    parser.add_argument("--verbose", action="store_true", help="let TensorFlow print its start-up log lines")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{train,generate,evaluate,export,download}")
     _train_parser(sub)
 
-    g = sub.add_parser("generate", help="generate text from a trained run",
-                       description="Generate text from a run directory written by `train`.",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    g.add_argument("run", nargs="?", help="run directory, e.g. saved_models/shakespeare")
-    g.add_argument("--model", dest="model_run", metavar="RUN", help="the run directory (instead of the positional)")
+    g = _command(sub, "generate", cmd_generate, "generate text from a trained run",
+                 "Generate text from a run directory written by `train`.")
+    g.add_argument("run", help="run directory, e.g. saved_models/shakespeare")
     g.add_argument("--prompt", action="append", help="prompt text; repeat for several (default: empty prompt)")
     latent = g.add_argument_group("text VAE runs (default: --sample 3)")
     latent.add_argument("--interpolate", nargs=2, metavar=("A", "B"), help="decode codes on the line from A to B")
@@ -162,12 +261,10 @@ def build_parser():
     latent.add_argument("--reconstruct", action="append", metavar="TEXT", help="encode TEXT and decode its code")
     latent.add_argument("--sample", type=int, metavar="N", help="decode N codes drawn from the prior")
     _sampling_args(g)
-    g.set_defaults(func=cmd_generate)
 
-    e = sub.add_parser("evaluate", help="held-out loss, perplexity and bits per character",
-                       description="Evaluate a run on a split of its corpus (or another corpus), and/or "
-                                   "n-gram baselines counted on the training split with the same tokenizer.",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    e = _command(sub, "evaluate", cmd_evaluate, "held-out loss, perplexity and bits per character",
+                 "Evaluate a run on a split of its corpus (or another corpus), and/or n-gram baselines counted "
+                 "on the training split with the same tokenizer.")
     e.add_argument("run", nargs="?", help="run directory (optional with --ngram)")
     e.add_argument("--ngram", type=int, nargs="+", metavar="N",
                    help="also evaluate n-gram models of these orders (1-5)")
@@ -183,86 +280,49 @@ def build_parser():
     e.add_argument("--iw-samples", type=int, default=0, metavar="K",
                    help="VAE runs: importance-weighted NLL bound with K samples per document (e.g. 100)")
     e.add_argument("--json", action="store_true", help="print the result as JSON")
-    e.set_defaults(func=cmd_evaluate)
 
-    x = sub.add_parser("export", help="export a run as a SavedModel that serves strings",
-                       description="Export a run directory as a TensorFlow SavedModel with `generate` and "
-                                   "`score` signatures (tokenizer and decode loop inside; load it with "
-                                   "tf.saved_model.load, no lm_keras needed).",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    x = _command(sub, "export", cmd_export, "export a run as a SavedModel that serves strings",
+                 "Export a run directory as a TensorFlow SavedModel with `generate` and `score` signatures "
+                 "(tokenizer and decode loop inside; load it with tf.saved_model.load, no lm_keras needed).")
     x.add_argument("run", help="run directory")
     x.add_argument("--out", help="export directory (default: <run>_saved_model)")
     x.add_argument("--overwrite", action="store_true", help="replace an existing export directory")
     x.add_argument("--max-new-tokens-limit", type=int, default=1024,
                    help="the most new tokens one generate call may ask for")
     x.add_argument("--no-xla", action="store_true", help="do not XLA-compile the decode loop")
-    x.set_defaults(func=cmd_export)
 
-    d = sub.add_parser("download", help="download named corpora into the cache (then work offline)",
-                       description="Download, convert and hash-check named corpora into the corpus cache "
-                                   "($LM_KERAS_DATA_DIR, else the checkout's data/, else ~/.cache/lm_keras/data). "
-                                   "Sources: $LM_KERAS_SHAKESPEARE_URL and $LM_KERAS_CHINESE_POETRY_URL override "
-                                   "the public ones (a file:// mirror works).")
+    d = _command(sub, "download", cmd_download, "download named corpora into the cache (then work offline)",
+                 "Download, convert and hash-check named corpora into the corpus cache ($LM_KERAS_DATA_DIR, else "
+                 "the checkout's data/, else ~/.cache/lm_keras/data). Sources: $LM_KERAS_SHAKESPEARE_URL and "
+                 "$LM_KERAS_CHINESE_POETRY_URL override the public ones (a file:// mirror works).")
     d.add_argument("corpora", nargs="+", help="named corpora, e.g. tiny_shakespeare tang_poems tang300")
-    d.set_defaults(func=cmd_download)
+    return parser
+
+
+def _command(sub, name, func, summary, description):
+    """A subcommand whose --help shows every default."""
+    parser = sub.add_parser(name, help=summary, description=description,
+                            formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.set_defaults(func=func)
     return parser
 
 
 def cmd_train(args):
-    from lm_keras.config import RunConfig, TokenizerConfig, TrainConfig
     from lm_keras.training import train_run
+    from lm_keras.training.run import build_run_model
 
-    family = args.model if args.model in ("transformer", "vae") else "rnn"
-    if family == "vae":
-        transformer = args.decoder == "transformer"
-        model = {"latent_dim": args.latent_dim, "embedding_dim": args.embedding_dim or 128,
-                 "encoder_dim": args.encoder_dim, "decoder": args.decoder,
-                 "decoder_dim": args.d_model if transformer else args.hidden_dim,
-                 "decoder_layers": args.layers or (4 if transformer else 1), "num_heads": args.heads,
-                 "dropout": args.dropout, "conditioning": args.conditioning, "beta": args.beta,
-                 "kl_annealing": args.kl_annealing, "annealing_steps": args.annealing_steps,
-                 "word_dropout": args.word_dropout, "free_bits": args.free_bits,
-                 "batch_norm_gamma": args.batch_norm_gamma or None}
-    elif family == "transformer":
-        model = {"num_layers": args.layers or 4, "num_heads": args.heads, "d_model": args.d_model,
-                 "dropout": args.dropout, "position_encoding": args.position_encoding,
-                 "tie_weights": not args.no_tie_weights, "use_bias": not args.no_bias}
-    else:
-        model = {"cell_type": args.model, "embedding_dim": args.embedding_dim or 64, "hidden_dim": args.hidden_dim,
-                 "num_layers": args.layers or 1, "dropout": args.dropout}
-    if args.jit_compile is not None:
-        args.jit_compile = {"on": True, "off": False, "auto": "auto"}[args.jit_compile]
-    optimisation = {name: getattr(args, name) if getattr(args, name) is not None else default
-                    for name, default in FAMILY_DEFAULTS[family].items()}
-    if optimisation["optimizer"] == "adam" and args.weight_decay is None:
-        optimisation["weight_decay"] = 0.0
-    config = RunConfig(
-        corpus=args.corpus,
-        column=args.column,
-        tokenizer=TokenizerConfig(args.tokenizer, args.vocab_size, args.min_frequency, args.lowercase),
-        model=model,
-        model_type=family,
-        train=TrainConfig(context_length=args.context, batch_size=args.batch_size, steps=args.steps,
-                          epochs=args.epochs, eval_interval=args.eval_interval, eval_batches=args.eval_batches,
-                          clip_norm=args.clip_norm,
-                          sampling=args.sampling, validation_fraction=args.validation_fraction,
-                          test_fraction=args.test_fraction, seed=args.seed, precision=args.precision,
-                          distribution=args.distribution, gradient_accumulation_steps=args.grad_accum,
-                          deterministic=args.deterministic, early_stopping_patience=args.early_stopping,
-                          **optimisation))
-    from lm_keras.models import build_model
-    from lm_keras.training.run import model_options
-
-    build_model(family, vocabulary_size=8, **model_options(config))  # validate model fields before loading data
+    config = run_config_from_args(args)
+    build_run_model(config, vocabulary_size=8)  # check the model's fields before loading any data
     out = args.out
     if out is None:
         from lm_keras.utils.paths import saved_models_dir
 
         name = re.sub(r"[^\w.-]+", "_", Path(args.corpus).stem).strip("_") or "corpus"
-        out = saved_models_dir() / f"{name}_{args.model}_{args.tokenizer}"
-    run = train_run(config, out=out, overwrite=args.overwrite, verbose=2 if args.quiet else "auto",
+        out = saved_models_dir() / f"{name}_{args.model}_{config.tokenizer.kind}"
+    quiet = args.quiet or not sys.stdout.isatty()   # a log file gets one line per evaluation, not a progress bar
+    run = train_run(config, out=out, overwrite=args.overwrite, verbose=2 if quiet else "auto",
                     backup=not args.no_backup, tensorboard_dir=args.tensorboard, sample_every=args.sample_every)
-    if config.model_type == "vae":
+    if FAMILIES[config.model_type].documents:
         print("\nDecoded from codes drawn from the prior (greedy):\n" + "\n".join(run.samples) + "\n")
     else:
         print(f"\nSample (temperature 0.8):\n{run.samples[0]}\n")
@@ -273,13 +333,11 @@ def cmd_train(args):
 def cmd_generate(args):
     from lm_keras.runs import load_run
 
-    if bool(args.run) == bool(args.model_run):
-        raise ValueError("give the run directory once: as the positional argument or as --model")
-    run = load_run(args.run or args.model_run)
-    if run.config.model_type == "vae":
+    run = load_run(args.run)
+    if FAMILIES[run.config.model_type].documents:
         return _generate_from_codes(run, args)
     if args.interpolate or args.reconstruct or args.sample:
-        raise ValueError(f"--interpolate, --reconstruct and --sample need a text VAE run; "
+        raise ConfigError(f"--interpolate, --reconstruct and --sample need a text VAE run; "
                          f"{run.path} is a {run.config.model_type} language model")
     prompts = args.prompt or [""]
     texts = run.generator(jit_compile=args.jit_compile)(
@@ -317,7 +375,7 @@ def cmd_evaluate(args):
     from lm_keras.tokenizers import create_tokenizer
 
     if not args.run and not args.ngram:
-        raise ValueError("give a run directory, --ngram ORDER, or both")
+        raise ConfigError("give a run directory, --ngram ORDER, or both")
     run = load_run(args.run) if args.run else None
     train = run.config.train if run else TrainConfig(seed=args.seed)
     corpus_name = args.corpus or (run.config.corpus if run else "default")
@@ -326,12 +384,14 @@ def cmd_evaluate(args):
 
         corpus = load_default_corpus(notice=lambda *_: None)
     else:
-        corpus = load_corpus(corpus_name, column=args.column or (run.config.column if run and not args.corpus else None))
+        same = run and not args.corpus
+        corpus = load_corpus(corpus_name, column=args.column or (run.config.column if same else None),
+                             lines=bool(same and run.config.line_level))
     splits = split_corpus(corpus, train.validation_fraction, train.test_fraction, train.seed)
     docs = splits[args.split]
     if not docs:
-        raise ValueError(f"The {args.split} split of {corpus.name} is empty (test_fraction={train.test_fraction}).")
-    if run and run.config.model_type == "vae":
+        raise ConfigError(f"The {args.split} split of {corpus.name} is empty (test_fraction={train.test_fraction}).")
+    if run and FAMILIES[run.config.model_type].documents:
         return _evaluate_vae(run, corpus, docs, args)
     results = []
     if run:
@@ -371,7 +431,7 @@ def _evaluate_vae(run, corpus, docs, args):
     from lm_keras.evaluation import evaluate_vae
 
     if args.ngram:
-        raise ValueError("--ngram compares language models; a VAE run is evaluated on its own (see --iw-samples)")
+        raise ConfigError("--ngram compares language models; a VAE run is evaluated on its own (see --iw-samples)")
     rows = encode_rows(docs, run.tokenizer, run.model.context_length)
     result = {"corpus": corpus.name, "split": args.split,
               **evaluate_vae(run.model, rows, num_importance_samples=args.iw_samples, seed=run.config.train.seed)}
@@ -411,15 +471,45 @@ def cmd_download(args):
     return 0
 
 
+DEBUG_ENV = "LM_KERAS_DEBUG"
+
+
 def main(argv=None):
+    """Run one command. The library's own errors (`LMKerasError`: a bad option, a missing corpus, an
+    existing output) print one `error:` line and exit with status 2; anything else is a bug and keeps
+    its traceback. `--debug` (or LM_KERAS_DEBUG=1) shows the traceback of the library's errors too."""
+    args = build_parser().parse_args(argv)
+    quiet_tensorflow(args.verbose)
     from lm_keras.errors import LMKerasError
 
-    args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (LMKerasError, FileExistsError, FileNotFoundError, ValueError) as e:
+    except LMKerasError as e:
+        if args.debug or os.environ.get(DEBUG_ENV) == "1":
+            raise
         print(f"error: {e}", file=sys.stderr)
         return 2
+
+
+def quiet_tensorflow(verbose=False):
+    """Keep TensorFlow's C++ start-up lines (CUDA probing on a CPU machine, XLA service, CPU features) out of
+    the output unless `verbose`. TensorFlow writes them to the process's stderr before its log level applies,
+    so it is imported, and its devices listed, with stderr pointed at /dev/null; later C++ lines are
+    filtered by TF_CPP_MIN_LOG_LEVEL (errors the library raises are Python exceptions, never hidden)."""
+    if verbose or "tensorflow" in sys.modules:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    sys.stderr.flush()
+    saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 2)
+    try:
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,21 @@ KL_ANNEALING = ("none", "linear", "cyclical")
 LATENT_CONDITIONING = ("input_and_state", "input", "state", "none")
 GAN_LOSSES = ("wgan_gp", "non_saturating")
 
+# The optimisation defaults of every model without a recipe of its own (RNNs, the VAE,
+# classifiers, GANs, the alignment trainers); a model family may have its own (lm_keras.families).
+GENERIC_TRAINING = dict(learning_rate=2e-3, optimizer="adam", schedule="constant", warmup_steps=0, beta_2=0.999,
+                        jit_compile=False)
+ADAMW_WEIGHT_DECAY = 0.1   # AdamW's weight decay when none is given (nanoGPT's)
+SUBWORD_VOCABULARY_SIZE = 4000   # a subword vocabulary's size when none is given
+
+
+def option(default, help, choices=None, flag=None, cli=True, default_text=None):
+    """A dataclass field with what the command line needs: `help` (its `--help` text), `choices`,
+    `flag` (default: `--field-name`), `default_text` (how --help states a default that None stands
+    for), and `cli=False` for a field the CLI sets itself."""
+    return field(default=default, metadata={"help": help, "choices": choices, "flag": flag, "cli": cli,
+                                            "default_text": default_text})
+
 
 def _fail(obj, name, why):
     value = getattr(obj, name)
@@ -82,11 +97,11 @@ class RNNConfig(_Config):
     """Embedding -> (SimpleRNN | LSTM | GRU) x num_layers -> Dense(vocabulary_size)."""
 
     vocabulary_size: int
-    cell_type: str = "lstm"
-    embedding_dim: int = 64
-    hidden_dim: int = 256
-    num_layers: int = 1
-    dropout: float = 0.0
+    cell_type: str = option("lstm", "recurrent cell", choices=RNN_CELLS, cli=False)  # the CLI's --model
+    embedding_dim: int = option(64, "token embedding size")
+    hidden_dim: int = option(256, "recurrent state size")
+    num_layers: int = option(1, "stacked recurrent layers", flag="--layers")
+    dropout: float = option(0.0, "dropout rate")
 
     def __post_init__(self):
         _int_at_least(self, "vocabulary_size", 2)
@@ -102,16 +117,16 @@ class TransformerConfig(_Config):
     """GPT: token (+ position) embedding -> pre-LN decoder blocks x num_layers -> LayerNorm -> logits."""
 
     vocabulary_size: int
-    context_length: int = 256
-    num_layers: int = 4
-    num_heads: int = 4
-    d_model: int = 128
-    mlp_ratio: int = 4
-    dropout: float = 0.0
-    position_encoding: str = "learned"
-    tie_weights: bool = True
-    use_bias: bool = True
-    layer_norm_epsilon: float = 1e-5
+    context_length: int = option(256, "positions the model can attend over", cli=False)  # the training windows'
+    num_layers: int = option(4, "decoder blocks", flag="--layers")
+    num_heads: int = option(4, "attention heads", flag="--heads")
+    d_model: int = option(128, "width of the residual stream")
+    mlp_ratio: int = option(4, "MLP hidden size / d_model")
+    dropout: float = option(0.0, "dropout rate")
+    position_encoding: str = option("learned", "how positions are encoded", choices=POSITION_ENCODINGS)
+    tie_weights: bool = option(True, "output matrix = the token embedding (--no-tie-weights: a separate one)")
+    use_bias: bool = option(True, "biases in Dense and LayerNorm", flag="--bias")
+    layer_norm_epsilon: float = option(1e-5, "LayerNorm epsilon")
 
     def __post_init__(self):
         _int_at_least(self, "vocabulary_size", 2)
@@ -161,22 +176,22 @@ class VAEConfig(_Config):
     """
 
     vocabulary_size: int
-    latent_dim: int = 32
-    embedding_dim: int = 128
-    encoder_dim: int = 128
-    decoder: str = "lstm"
-    decoder_dim: int = 256
-    decoder_layers: int = 1
-    num_heads: int = 4
-    context_length: int = 64
-    dropout: float = 0.0
-    conditioning: str = "input_and_state"
-    beta: float = 1.0
-    kl_annealing: str = "cyclical"
-    annealing_steps: int = 1000
-    word_dropout: float = 0.0
-    free_bits: float = 0.0
-    batch_norm_gamma: float | None = 0.6
+    latent_dim: int = option(32, "size of z")
+    embedding_dim: int = option(128, "token embedding size")
+    encoder_dim: int = option(128, "units of each direction of the GRU encoder")
+    decoder: str = option("lstm", "the decoder language model", choices=DECODERS)
+    decoder_dim: int = option(256, "width of the decoder (RNN state or Transformer d_model)")
+    decoder_layers: int = option(1, "decoder layers or blocks")
+    num_heads: int = option(4, "attention heads of a Transformer decoder", flag="--heads")
+    context_length: int = option(64, "tokens per document, [BOS] and [EOS] included", cli=False)  # the windows'
+    dropout: float = option(0.0, "dropout rate")
+    conditioning: str = option("input_and_state", "where z enters the decoder", choices=LATENT_CONDITIONING)
+    beta: float = option(1.0, "weight of the KL term")
+    kl_annealing: str = option("cyclical", "KL weight schedule", choices=KL_ANNEALING)
+    annealing_steps: int = option(1000, "length of the KL ramp (linear) or cycle (cyclical)")
+    word_dropout: float = option(0.0, "fraction of decoder inputs replaced by [UNK] while training")
+    free_bits: float = option(0.0, "per-dimension KL floor in nats")
+    batch_norm_gamma: float | None = option(0.6, "BN-VAE: batch-normalise mu with this fixed scale ('none': off)")
 
     def __post_init__(self):
         _int_at_least(self, "vocabulary_size", 5)
@@ -259,17 +274,18 @@ class SequenceGANConfig(_Config):
 class TokenizerConfig(_Config):
     """Which tokenizer to train on the corpus and how big its vocabulary may be."""
 
-    kind: str = "char"
-    max_vocabulary_size: int | None = None
-    min_frequency: int = 1
-    lowercase: bool = False
+    kind: str = option("char", "token unit", choices=TOKENIZER_KINDS, flag="--tokenizer")
+    max_vocabulary_size: int | None = option(None, "most tokens, the 4 reserved ids included", flag="--vocab-size",
+                                             default_text=f"every token; subword {SUBWORD_VOCABULARY_SIZE}")
+    min_frequency: int = option(1, "drop rarer tokens")
+    lowercase: bool = option(False, "lower-case the text (word and subword)")
 
     def __post_init__(self):
         _choice(self, "kind", TOKENIZER_KINDS)
         _int_at_least(self, "max_vocabulary_size", 8, optional=True)
         _int_at_least(self, "min_frequency", 1)
         if self.kind == "subword" and self.max_vocabulary_size is None:
-            self.max_vocabulary_size = 4000
+            self.max_vocabulary_size = SUBWORD_VOCABULARY_SIZE
 
 
 @dataclass
@@ -277,14 +293,18 @@ class TrainConfig(_Config):
     """How to cut the corpus into windows and how long to train.
 
     Training runs `steps` optimizer steps, validating every `eval_interval` steps on
-    `eval_batches` batches (each validation is one Keras "epoch"). With
-    `sampling="random"` windows start at random offsets (nanoGPT style); with
-    `"sequential"` the training split is cut into non-overlapping windows, shuffled.
-    Setting `epochs` instead trains that many full passes over the sequential windows
-    (and validates after each pass); `steps` and `eval_interval` are then ignored.
+    `eval_batches` batches (each validation is one Keras "epoch"; an interval longer than
+    the run is the whole run). With `sampling="random"` windows start at random offsets
+    (nanoGPT style); with `"sequential"` the training split is cut into non-overlapping
+    windows, shuffled. Setting `epochs` instead trains that many full passes over the
+    sequential windows (and validates after each pass); `steps` and `eval_interval` are
+    then ignored.
 
-    Optimisation: `optimizer` "adam" or "adamw" (decoupled `weight_decay`, never applied
-    to LayerNorm, biases or embeddings); the learning rate rises linearly from 0 over
+    Optimisation fields left at None take the model family's recipe when the config is
+    used (`resolved`; `lm_keras.families`: the Transformer trains with nanoGPT's AdamW,
+    warm-up, cosine decay and XLA, everything else with Adam at 2e-3, constant).
+    `optimizer` "adam" or "adamw" (decoupled `weight_decay`, applied to weight matrices
+    and embeddings, never to LayerNorm or biases); the learning rate rises linearly from 0 over
     `warmup_steps`, then follows `schedule` ("constant", "cosine" or "linear" decay to
     `min_learning_rate`, default learning_rate / 10) until the last step; `clip_norm`
     clips the global gradient norm (under a distribution strategy Keras clips each
@@ -307,30 +327,36 @@ class TrainConfig(_Config):
     for that many evaluations.
     """
 
-    context_length: int = 100
-    batch_size: int = 64
-    steps: int = 1000
-    epochs: int | None = None
-    eval_interval: int = 200
-    eval_batches: int = 20
-    learning_rate: float = 2e-3
-    clip_norm: float | None = 1.0
-    optimizer: str = "adam"
-    weight_decay: float = 0.0
-    beta_2: float = 0.999
-    schedule: str = "constant"
-    warmup_steps: int = 0
-    min_learning_rate: float | None = None
-    jit_compile: bool | str = False
-    gradient_accumulation_steps: int = 1
-    precision: str = "auto"
-    distribution: str = "auto"
-    deterministic: bool = False
-    early_stopping_patience: int | None = None
-    sampling: str = "random"
-    validation_fraction: float = 0.1
-    test_fraction: float = 0.0
-    seed: int = 0
+    context_length: int = option(100, "tokens per training window", flag="--context")
+    batch_size: int = option(64, "windows per step (the global batch)")
+    steps: int = option(1000, "optimizer steps")
+    epochs: int | None = option(None, "full passes over the training text (instead of --steps)")
+    eval_interval: int = option(200, "steps between validations")
+    eval_batches: int = option(20, "batches per validation")
+    learning_rate: float | None = option(None, "peak learning rate")
+    clip_norm: float | None = option(1.0, "clip the global gradient norm ('none': do not clip)")
+    optimizer: str | None = option(None, "adam, or adamw (decoupled weight decay)", choices=OPTIMIZERS)
+    weight_decay: float | None = option(None, "AdamW decay of matrices and embeddings, never of norms or biases",
+                                        default_text=f"{ADAMW_WEIGHT_DECAY} with adamw, else 0")
+    beta_2: float | None = option(None, "Adam second-moment decay")
+    schedule: str | None = option(None, "learning-rate decay after the warm-up", choices=SCHEDULES)
+    warmup_steps: int | None = option(None, "linear warm-up steps")
+    min_learning_rate: float | None = option(None, "where the decay ends", default_text="learning_rate / 10")
+    jit_compile: bool | str | None = option(None, "compile the train step with XLA (auto: Keras decides)",
+                                            choices=(True, False, "auto"))
+    gradient_accumulation_steps: int = option(1, "batches summed into one optimizer update", flag="--grad-accum")
+    precision: str = option("auto", "dtype policy; auto: bfloat16 on TPUs and Ampere+ GPUs, float16 on older "
+                                    "GPUs, float32 on CPUs", choices=PRECISIONS)
+    distribution: str = option("auto", "tf.distribute strategy (--batch-size is the global batch)",
+                               choices=DISTRIBUTIONS)
+    deterministic: bool = option(False, "TensorFlow op determinism (reproducible, slower)")
+    early_stopping_patience: int | None = option(None, "stop after N evaluations without a better validation "
+                                                       "loss", flag="--early-stopping")
+    sampling: str | None = option(None, "random window offsets (nanoGPT), or sequential non-overlapping windows",
+                                  choices=SAMPLING_MODES, default_text="random; with --epochs: sequential")
+    validation_fraction: float = option(0.1, "held-out fraction (the tail of the text)")
+    test_fraction: float = option(0.0, "test fraction, before the validation part")
+    seed: int = option(0, "seed for splits, shuffling, initial weights and samples")
 
     def __post_init__(self):
         _int_at_least(self, "context_length", 1)
@@ -339,19 +365,24 @@ class TrainConfig(_Config):
         _int_at_least(self, "epochs", 1, optional=True)
         _int_at_least(self, "eval_interval", 1)
         _int_at_least(self, "eval_batches", 1)
-        _float_in(self, "learning_rate", 0.0, 10.0, low_open=True)
+        if self.learning_rate is not None:
+            _float_in(self, "learning_rate", 0.0, 10.0, low_open=True)
         if self.clip_norm is not None:
             _float_in(self, "clip_norm", 0.0, float("inf"), low_open=True)
-        _choice(self, "optimizer", OPTIMIZERS)
-        _float_in(self, "weight_decay", 0.0, 10.0)
-        if self.weight_decay > 0 and self.optimizer == "adam":
-            _fail(self, "weight_decay", "needs optimizer='adamw' (Adam has no decoupled weight decay)")
-        _float_in(self, "beta_2", 0.0, 1.0, low_open=True, high_open=True)
-        _choice(self, "schedule", SCHEDULES)
-        _int_at_least(self, "warmup_steps", 0)
+        if self.optimizer is not None:
+            _choice(self, "optimizer", OPTIMIZERS)
+        if self.weight_decay is not None:
+            _float_in(self, "weight_decay", 0.0, 10.0)
+            if self.weight_decay > 0 and self.optimizer == "adam":
+                _fail(self, "weight_decay", "needs optimizer='adamw' (Adam has no decoupled weight decay)")
+        if self.beta_2 is not None:
+            _float_in(self, "beta_2", 0.0, 1.0, low_open=True, high_open=True)
+        if self.schedule is not None:
+            _choice(self, "schedule", SCHEDULES)
+        _int_at_least(self, "warmup_steps", 0, optional=True)
         if self.min_learning_rate is not None:
-            _float_in(self, "min_learning_rate", 0.0, self.learning_rate)
-        if not isinstance(self.jit_compile, bool) and self.jit_compile != "auto":
+            _float_in(self, "min_learning_rate", 0.0, self.learning_rate or 10.0)
+        if self.jit_compile is not None and not isinstance(self.jit_compile, bool) and self.jit_compile != "auto":
             _fail(self, "jit_compile", "must be True, False or 'auto'")
         _int_at_least(self, "gradient_accumulation_steps", 1)
         _choice(self, "precision", PRECISIONS)
@@ -359,14 +390,26 @@ class TrainConfig(_Config):
         if not isinstance(self.deterministic, bool):
             _fail(self, "deterministic", "must be True or False")
         _int_at_least(self, "early_stopping_patience", 1, optional=True)
+        if self.sampling is None:  # unset: what the length of the run is counted in decides
+            self.sampling = "sequential" if self.epochs else "random"
         _choice(self, "sampling", SAMPLING_MODES)
+        if self.epochs and self.sampling != "sequential":
+            _fail(self, "sampling", "must be 'sequential' with epochs (an epoch is one pass over the windows in "
+                                    "order); leave it unset")
         _float_in(self, "validation_fraction", 0.0, 0.5, low_open=True)
         _float_in(self, "test_fraction", 0.0, 0.5)
         _int_at_least(self, "seed", 0)
-        if self.epochs is not None:
-            self.sampling = "sequential"
-        if self.eval_interval > self.steps:
-            self.eval_interval = self.steps
+
+    def resolved(self, defaults=None):
+        """This config with every unset (None) optimisation field set from `defaults` (a model family's
+        recipe, `lm_keras.families`; default `GENERIC_TRAINING`); AdamW's weight decay defaults to
+        `ADAMW_WEIGHT_DECAY`, Adam's to 0."""
+        values = {k: v for k, v in (defaults or GENERIC_TRAINING).items() if getattr(self, k) is None}
+        config = dataclasses.replace(self, **values)
+        if config.weight_decay is None:
+            config.weight_decay = ADAMW_WEIGHT_DECAY if config.optimizer == "adamw" else 0.0
+        config.__post_init__()  # the combinations, now that every field is set
+        return config
 
 
 @dataclass
@@ -380,6 +423,11 @@ class RunConfig(_Config):
     model: dict = field(default_factory=dict)
     model_type: str = "rnn"
     train: TrainConfig = field(default_factory=TrainConfig)
+
+    def __post_init__(self):
+        from lm_keras.families import family  # the registry imports this module
+
+        self.train = self.train.resolved(family(self.model_type).train_defaults)
 
     @classmethod
     def from_dict(cls, values):

@@ -19,3 +19,7 @@ class TrainingError(LMKerasError, RuntimeError):
 
 class ModelLoadError(LMKerasError, OSError):
     """A saved run or model directory is missing, incomplete or corrupted."""
+
+
+class OutputExistsError(LMKerasError, FileExistsError):
+    """A run or export directory exists already and overwriting it was not asked for."""

@@ -14,10 +14,11 @@ import tensorflow as tf
 
 from lm_keras.alignment.sequences import completion_log_prob
 from lm_keras.config import DPOConfig
+from lm_keras.models.tracking import TrackedModel
 
 
 @keras.saving.register_keras_serializable(package="lm_keras")
-class DPOTrainer(keras.Model):
+class DPOTrainer(TrackedModel):
     """Train `policy` on preference pairs against the frozen `reference`, with `fit((chosen, rejected, prompt_lengths))`.
 
     Rows are right-padded `[BOS] prompt completion [EOS]` (`preference_rows`); both rows of
@@ -30,12 +31,7 @@ class DPOTrainer(keras.Model):
         self.config = DPOConfig(beta)
         deserialize = keras.saving.deserialize_keras_object
         self.policy, self.reference = (deserialize(m) if isinstance(m, dict) else m for m in (policy, reference))
-        names = ("loss", "accuracy", "margin", "chosen_reward", "rejected_reward")
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
-
-    @property
-    def metrics(self):
-        return list(self.trackers.values())
+        self.track("loss", "accuracy", "margin", "chosen_reward", "rejected_reward")
 
     def build(self, input_shape=None):
         for model in (self.policy, self.reference):
@@ -62,20 +58,15 @@ class DPOTrainer(keras.Model):
                       "margin": tf.reduce_mean(margin), "chosen_reward": tf.reduce_mean(chosen_reward),
                       "rejected_reward": tf.reduce_mean(rejected_reward)}
 
-    def _report(self, values):
-        for name, tracker in self.trackers.items():
-            tracker.update_state(values[name])
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
-
     def train_step(self, data):
         with tf.GradientTape() as tape:
             loss, values = self._pair_losses(data, True)
         gradients = tape.gradient(loss, self.policy.trainable_weights)
         self.optimizer.apply(gradients, self.policy.trainable_weights)
-        return self._report(values)
+        return self.report(values)
 
     def test_step(self, data):
-        return self._report(self._pair_losses(data, False)[1])
+        return self.report(self._pair_losses(data, False)[1])
 
     def get_config(self):
         serialize = keras.saving.serialize_keras_object

@@ -8,6 +8,7 @@ import tensorflow as tf
 from lm_keras.alignment.sequences import (PROMPT_SEPARATOR, completion_log_prob, completion_mask, generate_completions,
                                           pack_rows, prompt_ids)
 from lm_keras.evaluation.text_quality import distinct_n
+from lm_keras.tokenizers.base import PAD_ID
 
 
 def _batched(function, *arrays, batch_size=128):
@@ -98,7 +99,7 @@ class JudgeReward:
 
     def _totals(self, rows):
         texts = [text.split(PROMPT_SEPARATOR, 1)[-1] for text in
-                 (self.tokenizer.decode_to_str(row[row != 0]) for row in rows.numpy())]
+                 (self.tokenizer.decode_to_str(row[row != PAD_ID]) for row in rows.numpy())]
         return np.asarray(self.judge.score_many(texts)["total"], np.float32)
 
     def reward(self, rows, training=False):

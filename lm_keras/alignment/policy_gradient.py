@@ -19,8 +19,8 @@ import tensorflow as tf
 
 from lm_keras.alignment.sequences import completion_mask, sample_completions, token_log_probs
 from lm_keras.config import PolicyGradientConfig
-
-EOS_ID, PAD_ID, BOS_ID = 3, 0, 2  # reserved in every lm_keras vocabulary
+from lm_keras.models.tracking import TrackedModel
+from lm_keras.tokenizers.base import EOS_ID, PAD_ID, banned_mask
 
 
 def rloo_advantages(returns, samples_per_prompt):
@@ -53,7 +53,7 @@ def surrogate_objective(log_probs, old_log_probs, mask, advantages, algorithm="r
 
 
 @keras.saving.register_keras_serializable(package="lm_keras")
-class PolicyGradientTrainer(keras.Model):
+class PolicyGradientTrainer(TrackedModel):
     """Fine-tune `policy` to maximise `reward_model` − β·KL(π‖`reference`), with `fit(prompt_rows)`.
 
     Args:
@@ -77,17 +77,10 @@ class PolicyGradientTrainer(keras.Model):
         self.policy, self.reference, self.reward_model = (deserialize(m) if isinstance(m, dict) else m
                                                           for m in (policy, reference, reward_model))
         self.seed = seed
-        banned = [0.0] * policy.vocabulary_size
-        banned[PAD_ID] = banned[BOS_ID] = float("-inf")
-        self._banned = tf.constant(banned)
+        self._banned = banned_mask(self.policy.vocabulary_size)
         self.steps_seen = self.add_weight(shape=(), initializer="zeros", dtype="int32", trainable=False,
                                           name="steps_seen")
-        names = ("objective", "reward", "kl", "return", "length", "clipped")
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
-
-    @property
-    def metrics(self):
-        return list(self.trackers.values())
+        self.track("objective", "reward", "kl", "return", "length", "clipped")
 
     def build(self, input_shape=None):
         shape = (None, self.policy.context_length)
@@ -132,9 +125,7 @@ class PolicyGradientTrainer(keras.Model):
         values = {"objective": objective, "reward": tf.reduce_mean(score), "kl": tf.reduce_mean(kl),
                   "return": tf.reduce_mean(returns), "length": tf.reduce_mean(tf.reduce_sum(mask, axis=1)),
                   "clipped": tf.reduce_sum(clipped * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)}
-        for name, tracker in self.trackers.items():
-            tracker.update_state(values[name])
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        return self.report(values)
 
     def get_config(self):
         serialize = keras.saving.serialize_keras_object

@@ -8,9 +8,10 @@
 
 The rules (see `QuatrainJudge`):
 
-- format (0/1): exactly four lines of 5 (or four of 7) Han characters; lines 1
-  and 3 end with '，', lines 2 and 4 with '。', '？' or '！'. Any other character
-  (Latin letters, digits, spaces inside the text, the [UNK] mark U+FFFD) fails.
+- format (0/1): exactly four lines of 5 (or four of 7) Han characters (`is_han`,
+  the tokenizers' definition: `lm_keras.tokenizers.cjk`); lines 1 and 3 end with
+  '，', lines 2 and 4 with '。', '？' or '！'. Any other character (Latin letters,
+  digits, spaces inside the text, the [UNK] mark U+FFFD) fails.
 - rhyme (0/1): the format holds and the last characters of lines 2 and 4 (and
   of line 1 with `first_line=True`) are in the same rhyme group, and are
   different characters: the same character twice is repetition, not a rhyme.
@@ -38,6 +39,7 @@ import pandas as pd
 from pypinyin import Style, lazy_pinyin
 
 from lm_keras.data.poems import PUNCTUATION, quatrain_form
+from lm_keras.tokenizers.cjk import is_han
 
 # 十三辙: group -> pypinyin finals, both the strict forms (iou, uei, uen, ve, van,
 # vn, ueng) and the written ones (iu, ui, un, ue, uan, ong for 雍), ü as v.
@@ -58,9 +60,6 @@ RHYME_GROUPS = {
 }
 FINAL_TO_GROUP = {final: group for group, finals in RHYME_GROUPS.items() for final in finals}
 
-# CJK unified ideographs, extension A, compatibility ideographs, extensions B and later.
-_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
-_HAN_CHAR = re.compile(f"[{_HAN}]")
 _ODD_END, _EVEN_END = "，", "。？！"
 _LINE = re.compile(f"[^{PUNCTUATION}]*[{PUNCTUATION}]|[^{PUNCTUATION}]+$")
 
@@ -86,7 +85,7 @@ def rhyme_group(character):
         raise TypeError(f"rhyme_group takes a one-character str, not {type(character).__name__}")
     if len(character) != 1:
         raise ValueError(f"rhyme_group takes one character, got {character!r}")
-    if not _HAN_CHAR.match(character):
+    if not is_han(character):
         return None
     return _group(_finals(character)[0])
 
@@ -94,7 +93,7 @@ def rhyme_group(character):
 def _end_group(line):
     """The rhyme group of the last character before the line's punctuation, read in context."""
     body = line.rstrip(PUNCTUATION)
-    if not body or not _HAN_CHAR.match(body[-1]):
+    if not body or not is_han(body[-1]):
         return None
     return _group(_finals(body)[-1])
 
@@ -175,7 +174,7 @@ class QuatrainJudge:
             body, end = line[:-1], line[-1]
             if end not in (_ODD_END if i % 2 == 0 else _EVEN_END):
                 return False
-            if not all(_HAN_CHAR.match(c) for c in body):
+            if not all(map(is_han, body)):
                 return False
         return True
 
@@ -187,13 +186,13 @@ class QuatrainJudge:
 
 
 def _repetition(text, lines):
-    chars = _HAN_CHAR.findall(text)
+    chars = [c for c in text if is_han(c)]
     if not chars:
         return 0.0
     repeated_chars = (len(chars) - len(set(chars))) / len(chars)
     seen, repeated_lines = set(), 0
     for line in lines:
-        key = "".join(_HAN_CHAR.findall(line))
+        key = "".join(c for c in line if is_han(c))
         if not key:
             continue
         repeated_lines += key in seen

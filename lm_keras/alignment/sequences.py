@@ -17,9 +17,9 @@ import tensorflow as tf
 
 from lm_keras.errors import ConfigError
 from lm_keras.generation.generator import decode_loop, left_pad
+from lm_keras.tokenizers.base import PAD_ID, banned_mask
 
 PROMPT_SEPARATOR = "："
-PAD_ID = 0  # reserved in every lm_keras vocabulary (lm_keras.tokenizers.base)
 
 _sample_loop = tf.function(decode_loop, reduce_retracing=True)
 
@@ -45,7 +45,7 @@ def pack_rows(prompts, completions, width):
 
     A completion is cut to the room left after its prompt (its [EOS] is kept only if it fits).
     """
-    rows = np.zeros((len(prompts), width), np.int32)
+    rows = np.full((len(prompts), width), PAD_ID, np.int32)
     lengths = np.zeros(len(prompts), np.int32)
     for i, (prompt, completion) in enumerate(zip(prompts, completions)):
         if len(prompt) >= width:
@@ -80,7 +80,7 @@ def sample_completions(model, prompts, prompt_mask, banned, max_new_tokens, seed
 
     Args:
         prompts: (b, p) int32 left-padded `[BOS] prompt` ids; prompt_mask (b, p) True on real tokens.
-        banned: (vocab,) float32, −inf on ids never generated ([PAD], [BOS]).
+        banned: (vocab,) float32, −inf on ids never generated (`banned_mask`: [PAD], [BOS]).
         max_new_tokens: a Python int; seed an int32 scalar; temperature a float.
 
     Returns:
@@ -91,17 +91,10 @@ def sample_completions(model, prompts, prompt_mask, banned, max_new_tokens, seed
                        tf.cast(seed, tf.int32), tf.constant(float(temperature)), tf.constant(0), tf.constant(1.0),
                        tf.constant(eos_id))
     prompt_part = tf.ragged.boolean_mask(prompts, prompt_mask)
-    completion = tf.ragged.boolean_mask(new, new != PAD_ID)  # 0 only pads after [EOS]: [PAD] is never sampled
+    completion = tf.ragged.boolean_mask(new, new != PAD_ID)  # [PAD] only fills after [EOS]: it is never sampled
     width = prompts.shape[1] + max_new_tokens if prompts.shape[1] is not None else tf.shape(prompts)[1] + max_new_tokens
     rows = tf.concat([prompt_part, completion], axis=1).to_tensor(PAD_ID, shape=[None, width])
     return rows, tf.cast(prompt_part.row_lengths(), tf.int32)
-
-
-def banned_ids(tokenizer):
-    """(vocab,) float32 with −inf on [PAD] and [BOS], which are never a next token."""
-    banned = np.zeros(tokenizer.vocabulary_size, np.float32)
-    banned[[tokenizer.pad_id, tokenizer.bos_id]] = -np.inf
-    return tf.constant(banned)
 
 
 def completions_text(tokenizer, rows, prompt_lengths):
@@ -118,7 +111,7 @@ def completions_text(tokenizer, rows, prompt_lengths):
 def generate_completions(model, tokenizer, prompts, max_new_tokens, seed=0, temperature=1.0, batch_size=64):
     """Prompts (str) -> (completions (str), rows, prompt_lengths), sampled in batches with `sample_completions`."""
     ids = prompt_ids(tokenizer, prompts, model.context_length, max_new_tokens)
-    banned = banned_ids(tokenizer)
+    banned = banned_mask(tokenizer.vocabulary_size)
     width = max(map(len, ids)) + max_new_tokens
     all_rows, all_lengths = [], []
     for start in range(0, len(ids), batch_size):
@@ -126,7 +119,7 @@ def generate_completions(model, tokenizer, prompts, max_new_tokens, seed=0, temp
         rows, lengths = sample_completions(model, prompt, mask, banned, max_new_tokens, seed + start, temperature,
                                            tokenizer.eos_id)
         rows = rows.numpy()
-        padded = np.zeros((len(rows), width), np.int32)
+        padded = np.full((len(rows), width), PAD_ID, np.int32)
         padded[:, :rows.shape[1]] = rows
         all_rows.append(padded)
         all_lengths.append(lengths.numpy())

@@ -1,5 +1,6 @@
 """`load_corpus`: one entry point for named corpora, text files, folders, globs and tables."""
 
+import dataclasses
 import glob as globlib
 import os
 from pathlib import Path
@@ -16,7 +17,7 @@ DEFAULT_CORPUS = "tiny_shakespeare"
 FALLBACK_CORPUS = "python_docs"
 
 
-def load_corpus(name_or_path, column=None, cache_dir=None, download=True):
+def load_corpus(name_or_path, column=None, cache_dir=None, download=True, lines=False):
     """Load a corpus by name or from local files.
 
     Args:
@@ -24,6 +25,8 @@ def load_corpus(name_or_path, column=None, cache_dir=None, download=True):
             `python_docs`), a `.txt` file, a folder of `.txt` files, a glob such as
             `"notes/*.txt"`, or a `.csv` / `.tsv` / `.parquet` table.
         column: the text column of a table (required when the table has several).
+        lines: read `.txt` files as one document per line (a table row, a Tang poem and the
+            named poem corpora always are), as a text VAE or a classifier needs.
         cache_dir: where named corpora are cached (default: `lm_keras.utils.paths.data_dir()`).
         download: allow downloading a named corpus that is not cached.
 
@@ -34,7 +37,16 @@ def load_corpus(name_or_path, column=None, cache_dir=None, download=True):
         CorpusError: missing file, empty text, invalid UTF-8 (with the byte offset),
             checksum mismatch, or no network and no cache (saying which file to put where).
     """
-    key = str(name_or_path)
+    corpus = _load(str(name_or_path), column, cache_dir, download)
+    if lines and not corpus.line_level:
+        if corpus.name in NAMED_CORPORA:
+            raise CorpusError(f"{corpus.name} is one continuous text, not one document per line; "
+                              f"documents by line apply to your own .txt files.")
+        corpus = dataclasses.replace(corpus, line_level=True)
+    return corpus
+
+
+def _load(key, column, cache_dir, download):
     if key in NAMED_CORPORA:
         return load_named(key, cache_dir or data_dir(), download=download)
     path = Path(key).expanduser()

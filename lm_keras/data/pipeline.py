@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 import tensorflow as tf
 
-from lm_keras.errors import CorpusError
+from lm_keras.errors import ConfigError, CorpusError
 
 
 def encode_documents(documents, tokenizer, add_special_tokens=False):
@@ -75,7 +75,7 @@ def lm_dataset(ids, context_length, batch_size, sampling="sequential", shuffle=T
         if repeat:
             offsets = offsets.repeat()
     else:
-        raise ValueError(f"sampling={sampling!r} is invalid: must be 'sequential' or 'random'")
+        raise ConfigError(f"sampling={sampling!r} is invalid: must be 'sequential' or 'random'")
 
     if skip_batches:
         offsets = offsets.skip(skip_batches * batch_size)
@@ -108,7 +108,7 @@ def encode_rows(documents, tokenizer, max_length):
         warnings.warn(f"{int((lengths > max_length).sum())} of {len(lengths)} documents are longer than "
                       f"{max_length} tokens ([BOS] and [EOS] included) and were truncated.")
     width = int(min(lengths.max(), max_length))
-    return ragged[:, :width].to_tensor(0, shape=[None, width]).numpy().astype(np.int32)
+    return ragged[:, :width].to_tensor(tokenizer.pad_id, shape=[None, width]).numpy().astype(np.int32)
 
 
 def document_dataset(rows, batch_size, shuffle=True, seed=0, repeat=False, skip_batches=0, drop_remainder=True):

@@ -16,6 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from lm_keras.layers.latent import gaussian_kl, gaussian_log_density
+from lm_keras.tokenizers.base import PAD_ID
 
 ACTIVE_UNIT_THRESHOLD = 0.01
 
@@ -49,7 +50,7 @@ def elbo_terms(vae, rows, seed=0, batch_size=256):
         out["reconstruction"].append(-vae.reconstruction_log_likelihood(batch, vae.decode(batch, z)))
         out["kl"].append(tf.reduce_sum(gaussian_kl(z_mean, z_log_var), axis=1))
         out["kl_sampled"].append(gaussian_log_density(z, z_mean, z_log_var) - gaussian_log_density(z, 0.0, 0.0))
-        out["num_tokens"].append(tf.reduce_sum(tf.cast(batch[:, 1:] != 0, tf.int32), axis=1))
+        out["num_tokens"].append(tf.reduce_sum(tf.cast(batch[:, 1:] != PAD_ID, tf.int32), axis=1))
     return {k: np.concatenate([np.asarray(v) for v in vs]).astype(np.float64) for k, vs in out.items()}
 
 

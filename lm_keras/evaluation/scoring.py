@@ -2,6 +2,8 @@
 
 import tensorflow as tf
 
+from lm_keras.tokenizers.base import PAD_ID
+
 
 def score_texts(model, tokenizer, texts, add_special_tokens=False):
     """How likely is each text under the model?
@@ -27,7 +29,7 @@ def score_texts(model, tokenizer, texts, add_special_tokens=False):
         eos = tf.RaggedTensor.from_row_lengths(tf.fill([tf.size(ones)], tokenizer.eos_id), ones)
         ids = tf.concat([bos, ids, eos], axis=1)
     lengths = tf.cast(ids.row_lengths(), tf.int32)
-    dense = ids.to_tensor(0)
+    dense = ids.to_tensor(PAD_ID)
     width = tf.maximum(tf.shape(dense)[1], 2)
     limit = getattr(model, "context_length", None)
     stride = limit if limit else width - 1  # an RNN reads the whole text in one window

@@ -6,8 +6,9 @@
         assets/export.json              what was exported: model, tokenizer kind, defaults, limits
         assets.extra/model.keras        the Keras model, for further training
 
-Loading needs only TensorFlow: `tf.saved_model.load(path)`; a model with the subword
-tokenizer also needs `import tensorflow_text` first (its ops live there).
+Loading needs only TensorFlow: `tf.saved_model.load(path)`; a model with the subword or the
+GPT-2 tokenizer also needs `import tensorflow_text` first (its ops live there; export.json
+says so in `needs_tensorflow_text`, and `load` imports it).
 """
 
 import json
@@ -17,7 +18,7 @@ from pathlib import Path
 import tensorflow as tf
 
 import lm_keras
-from lm_keras.errors import ModelLoadError
+from lm_keras.errors import ConfigError, ModelLoadError, OutputExistsError
 from lm_keras.export.classifier_server import ClassifierServer
 from lm_keras.export.server import DEFAULTS, LanguageModelServer
 from lm_keras.export.vae_server import VAEServer
@@ -56,9 +57,13 @@ def export_saved_model(model, tokenizer, path, overwrite=False, add_special_toke
                        max_new_tokens_limit=1024, jit_compile=True, run_config=None, labels=None, max_length=None):
     """Write `model` + `tokenizer` as a SavedModel directory at `path`, atomically.
 
+    Any lm_keras language model, VAE or classifier, and a pretrained GPT-2 wrapped by
+    `lm_keras.pretrained.from_keras_hub` (with `add_special_tokens=True`).
+
     Args:
         overwrite: replace an existing `path` (otherwise that is an error, and nothing is written).
-        add_special_tokens: the model was trained on `[BOS] document [EOS]` lines.
+        add_special_tokens: the model was trained on `[BOS] document [EOS]` lines (GPT-2: `<|endoftext|>`
+            around each text); texts are scored that way and generation may end at [EOS].
         max_new_tokens_limit: the most new tokens one `generate` call may ask for.
         jit_compile: XLA-compile the decode loop inside the SavedModel.
         run_config: optional `RunConfig`, recorded in export.json.
@@ -71,24 +76,25 @@ def export_saved_model(model, tokenizer, path, overwrite=False, add_special_toke
     """
     path = Path(path)
     if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} already exists; pass overwrite=True (CLI: --overwrite) to replace it.")
+        raise OutputExistsError(f"{path} already exists; pass overwrite=True (CLI: --overwrite) to replace it.")
     if not 1 <= max_new_tokens_limit <= 65536:
-        raise ValueError(f"max_new_tokens_limit={max_new_tokens_limit} is invalid: must be in [1, 65536]")
+        raise ConfigError(f"max_new_tokens_limit={max_new_tokens_limit} is invalid: must be in [1, 65536]")
     is_vae = getattr(model, "latent_dim", None) is not None
     is_classifier = type(model).__name__ in CLASSIFIER_CLASSES
     if is_classifier:
         labels = [str(label) for label in labels] if labels is not None else None
         if labels is None or len(labels) != model.num_classes:
-            raise ValueError(f"labels={labels!r} is invalid: a classifier of {model.num_classes} classes needs "
+            raise ConfigError(f"labels={labels!r} is invalid: a classifier of {model.num_classes} classes needs "
                              f"labels, a list of {model.num_classes} class names")
         max_length = max_length or getattr(model, "context_length", None) or 512
         if not 2 <= max_length <= (getattr(model, "context_length", None) or max_length):
-            raise ValueError(f"max_length={max_length} is invalid: must be in [2, the model's context length]")
+            raise ConfigError(f"max_length={max_length} is invalid: must be in [2, the model's context length]")
     info = {
         "lm_keras_version": lm_keras.__version__,
         "model_class": type(model).__name__,
         "model_config": model.get_config(),
         "tokenizer_kind": tokenizer.kind,
+        "needs_tensorflow_text": bool(getattr(tokenizer, "needs_tensorflow_text", tokenizer.kind == "subword")),
         "vocabulary_size": tokenizer.vocabulary_size,
         "context_length": getattr(model, "context_length", None),
         "add_special_tokens": add_special_tokens,
@@ -146,12 +152,12 @@ def read_export_info(path):
 def load_saved_model(path):
     """`tf.saved_model.load` with clear errors (and `tensorflow_text` imported when the export needs it)."""
     info = read_export_info(path)
-    if info.get("tokenizer_kind") == "subword":
+    if info.get("needs_tensorflow_text", info.get("tokenizer_kind") == "subword"):
         try:
-            import tensorflow_text  # noqa: F401  (registers the WordPiece ops the graph uses)
+            import tensorflow_text  # noqa: F401  (registers the WordPiece / BPE pre-split ops the graph uses)
         except ImportError as e:
-            raise ModelLoadError(f"{path} uses the subword tokenizer, whose ops are in tensorflow-text: "
-                                 f"`pip install tensorflow-text` (same version as tensorflow).") from e
+            raise ModelLoadError(f"{path} uses the {info['tokenizer_kind']} tokenizer, whose ops are in "
+                                 f"tensorflow-text: `pip install tensorflow-text` (same version as tensorflow).") from e
     try:
         return tf.saved_model.load(str(path)), info
     except (tf.errors.OpError, ValueError, OSError, KeyError) as e:
@@ -185,7 +191,7 @@ class ExportedLanguageModel:
         except tf.errors.InvalidArgumentError as e:
             # TensorFlow wraps the assertion's message in a graph execution report: keep its line
             reason = next((line.strip() for line in str(e).splitlines() if "is invalid" in line), str(e))
-            raise ValueError(reason) from None
+            raise ConfigError(reason) from None
         texts = [t.decode("utf-8") for t in result["text"].numpy()]
         return texts[0] if single else texts
 

@@ -14,9 +14,11 @@ import warnings
 import numpy as np
 import tensorflow as tf
 
+from lm_keras.errors import ConfigError
 from lm_keras.generation.beam_search import beam_search
 from lm_keras.generation.naive import naive_generate_ids
 from lm_keras.generation.samplers import check_sampling_args, sample_next_token
+from lm_keras.tokenizers.base import PAD_ID, banned_mask
 
 
 class Generator:
@@ -41,14 +43,8 @@ class Generator:
         self.tokenizer = tokenizer
         self.jit_compile = jit_compile
         self._prefill = tf.function(model.prefill, reduce_retracing=True)
-        # [PAD] and [BOS] are never a valid next token.
-        banned = np.zeros(tokenizer.vocabulary_size, np.float32)
-        banned[[tokenizer.pad_id, tokenizer.bos_id]] = -np.inf
-        if not allow_eos:
-            banned[tokenizer.eos_id] = -np.inf
-        if not allow_unknown:
-            banned[tokenizer.unk_id] = -np.inf
-        self._banned = tf.constant(banned)
+        self.banned_ids = banned_ids(tokenizer, allow_eos, allow_unknown)
+        self._banned = banned_mask(tokenizer.vocabulary_size, self.banned_ids)
         self._decode = tf.function(self._decode_loop, jit_compile=jit_compile, reduce_retracing=True)
         self._beam = tf.function(self._beam_loop, jit_compile=jit_compile, reduce_retracing=True)
 
@@ -58,7 +54,7 @@ class Generator:
 
     def _decode_loop(self, logits, cache, capacity, max_new_tokens, seed, temperature, top_k, top_p, stop_id):
         return decode_loop(self.model.step, logits, cache, self._banned, capacity, max_new_tokens, seed, temperature,
-                           top_k, top_p, stop_id)
+                           top_k, top_p, stop_id, pad_id=self.tokenizer.pad_id)
 
     def _encode(self, prompts):
         """Prompts -> full id lists; an empty prompt is [BOS]."""
@@ -93,9 +89,10 @@ class Generator:
         re-reads the whole sequence for every token (for checks and timing only).
         """
         check_sampling_args(temperature, top_k, top_p, max_new_tokens)
-        if num_beams is not None and not 1 <= num_beams <= self.tokenizer.vocabulary_size - 2:
-            raise ValueError(f"num_beams={num_beams} is invalid: must be an integer in "
-                             f"[1, {self.tokenizer.vocabulary_size - 2}] (the vocabulary without [PAD] and [BOS])")
+        allowed = self.tokenizer.vocabulary_size - len(self.banned_ids)
+        if num_beams is not None and not 1 <= num_beams <= allowed:
+            raise ConfigError(f"num_beams={num_beams} is invalid: must be an integer in [1, {allowed}] (the tokens "
+                             f"that may be generated)")
         if max_new_tokens == 0:
             return [[] for _ in prompt_rows]
         seed = random.SystemRandom().randrange(2**31 - 1) if seed is None else int(seed)
@@ -171,7 +168,20 @@ class Generator:
     generate = __call__
 
 
-def decode_loop(step, logits, cache, banned, capacity, max_new_tokens, seed, temperature, top_k, top_p, stop_id):
+def banned_ids(tokenizer, allow_eos=True, allow_unknown=True):
+    """The ids a `Generator` never produces: [PAD] and [BOS], [EOS] unless `allow_eos`, [UNK] unless
+    `allow_unknown`. A tokenizer whose [EOS] is also its [BOS] (GPT-2's `<|endoftext|>`) keeps it when
+    `allow_eos`; one without an unknown token has `unk_id = None`."""
+    banned = {tokenizer.pad_id, tokenizer.bos_id} - {tokenizer.eos_id}
+    if not allow_eos:
+        banned.add(tokenizer.eos_id)
+    if not allow_unknown and tokenizer.unk_id is not None:
+        banned.add(tokenizer.unk_id)
+    return tuple(sorted(banned))
+
+
+def decode_loop(step, logits, cache, banned, capacity, max_new_tokens, seed, temperature, top_k, top_p, stop_id,
+                pad_id=PAD_ID):
     """The sampling loop every generation in lm_keras runs (in TensorFlow ops; a GAN's train step calls it too).
 
     Args:
@@ -182,8 +192,8 @@ def decode_loop(step, logits, cache, banned, capacity, max_new_tokens, seed, tem
             loop runs `max_new_tokens` <= capacity steps (a tensor), so one compiled loop
             serves every length up to its capacity.
         seed, temperature, top_k, top_p: as in `sample_next_token`; step i uses seed (seed, i).
-        stop_id: rows that produce it are padded with 0 afterwards; the loop ends early once
-            every row has stopped.
+        stop_id: rows that produce it are padded with `pad_id` afterwards; the loop ends early
+            once every row has stopped.
 
     Returns:
         new ids (batch, capacity) int32.
@@ -194,7 +204,7 @@ def decode_loop(step, logits, cache, banned, capacity, max_new_tokens, seed, tem
     for i in tf.range(max_new_tokens):
         logits = tf.cast(logits, tf.float32) + banned
         next_ids = sample_next_token(logits, tf.stack([seed, i]), temperature, top_k, top_p)
-        next_ids = tf.where(done, tf.zeros_like(next_ids), next_ids)
+        next_ids = tf.where(done, tf.fill(tf.shape(next_ids), pad_id), next_ids)
         tokens = tf.tensor_scatter_nd_update(tokens, [[i]], next_ids[tf.newaxis])
         done = done | tf.equal(next_ids, stop_id)
         if tf.reduce_all(done):

@@ -12,19 +12,21 @@ give different numbers with and without XLA; this hash gives the same bits every
 import numpy as np
 import tensorflow as tf
 
+from lm_keras.errors import ConfigError
+
 NEG_INF = float("-inf")
 
 
 def check_sampling_args(temperature=1.0, top_k=0, top_p=1.0, max_new_tokens=1):
-    """Raise ValueError for out-of-range sampling settings (temperature <= 0 means greedy)."""
+    """Raise ConfigError (a ValueError) for out-of-range sampling settings (temperature <= 0 means greedy)."""
     if not np.isfinite(temperature):
-        raise ValueError(f"temperature={temperature} is invalid: must be a finite number (<= 0 means greedy)")
+        raise ConfigError(f"temperature={temperature} is invalid: must be a finite number (<= 0 means greedy)")
     if int(top_k) != top_k or top_k < 0:
-        raise ValueError(f"top_k={top_k} is invalid: must be an integer >= 0 (0 disables top-k)")
+        raise ConfigError(f"top_k={top_k} is invalid: must be an integer >= 0 (0 disables top-k)")
     if not 0.0 < top_p <= 1.0:
-        raise ValueError(f"top_p={top_p} is invalid: must be in (0, 1] (1 disables top-p)")
+        raise ConfigError(f"top_p={top_p} is invalid: must be in (0, 1] (1 disables top-p)")
     if int(max_new_tokens) != max_new_tokens or max_new_tokens < 0:
-        raise ValueError(f"max_new_tokens={max_new_tokens} is invalid: must be an integer >= 0")
+        raise ConfigError(f"max_new_tokens={max_new_tokens} is invalid: must be an integer >= 0")
 
 
 def top_k_filter(logits, top_k):

@@ -8,19 +8,21 @@ from lm_keras.models.gan import LatentGAN, SequenceDiscriminator, SequenceGAN
 from lm_keras.models.ngram import NGramLanguageModel
 from lm_keras.models.reward_model import RewardModel
 from lm_keras.models.rnn_lm import RNNLanguageModel
+from lm_keras.models.tracking import TrackedModel
 from lm_keras.models.transformer_lm import TransformerLanguageModel
 from lm_keras.models.vae import TextVAE
 
-MODEL_TYPES = {"rnn": RNNLanguageModel, "transformer": TransformerLanguageModel, "vae": TextVAE}
 
 
 def build_model(model_type, **config):
-    """Build a model of `model_type` ("rnn", "transformer" or "vae") from its config fields."""
-    if model_type not in MODEL_TYPES:
-        raise ValueError(f"model_type={model_type!r} is invalid: must be one of {sorted(MODEL_TYPES)}")
-    return MODEL_TYPES[model_type](**config)
+    """Build a model of the family `model_type` ("rnn", "transformer", "vae", ...; `lm_keras.families`)
+    from its config fields."""
+    from lm_keras.families import family
+
+    return family(model_type).build(**config)
 
 
-__all__ = ["MODEL_TYPES", "Classifier", "LSTMClassifier", "LanguageModel", "NaiveBayesClassifier",
-           "TransformerClassifier", "LatentGAN", "SequenceDiscriminator", "SequenceGAN", "NGramLanguageModel", "RNNLanguageModel", "RewardModel", "TextVAE", "TransformerLanguageModel",
+__all__ = ["Classifier", "LSTMClassifier", "LanguageModel", "NaiveBayesClassifier",
+           "TransformerClassifier", "LatentGAN", "SequenceDiscriminator", "SequenceGAN", "NGramLanguageModel", "RNNLanguageModel", "RewardModel", "TextVAE", "TrackedModel",
+           "TransformerLanguageModel",
            "build_model"]

@@ -1,7 +1,7 @@
 """Text classifiers: read a whole text, answer one class per text.
 
 Every classifier takes rows of token ids (b, t), `[BOS] text [EOS]` right-padded with
-0 (`lm_keras.data.classification.encode_texts`), and returns logits (b, num_classes),
+[PAD] (`lm_keras.data.classification.encode_texts`), and returns logits (b, num_classes),
 float32; `predict_probabilities` applies the softmax.
 
 * `LSTMClassifier`: the documents' Embedding -> LSTM -> Dense -> Dense model, corrected.
@@ -9,7 +9,7 @@ float32; `predict_probabilities` applies the softmax.
   so it outputs one prediction per time step, (b, t, 2), for a label that belongs to the
   whole text. Here the LSTM gives one vector per text: its state after the last real
   token (`pooling="last"`), or a masked mean / max over `return_sequences` (padding,
-  id 0, is masked through `Embedding(mask_zero=True)`).
+  [PAD] = id 0, is masked through `Embedding(mask_zero=True)`).
 * `NaiveBayesClassifier`: multinomial naive Bayes over 1- and 2-grams, counted in NumPy
   with integer gram ids (the n-gram model's trick: a bigram's id is first · V + second).
 * `TransformerClassifier`: a pooled head on the project's `TransformerLanguageModel`,
@@ -23,6 +23,7 @@ from keras import ops
 
 from lm_keras.config import LSTMClassifierConfig, NaiveBayesConfig, TransformerClassifierConfig
 from lm_keras.models.transformer_lm import TransformerLanguageModel
+from lm_keras.tokenizers.base import PAD_ID
 
 
 def _masked_mean(states, mask):
@@ -89,7 +90,7 @@ class LSTMClassifier(Classifier):
         self.built = True
 
     def call(self, token_ids, training=None):
-        mask = ops.not_equal(token_ids, 0)
+        mask = ops.not_equal(token_ids, PAD_ID)
         states = self.lstm(self.embedding(token_ids), mask=mask, training=training)
         if self.config.pooling == "mean":
             states = _masked_mean(states, mask)
@@ -136,7 +137,7 @@ class NaiveBayesClassifier(Classifier):
 
     def _bigrams(self, rows):
         """rows (n, t) -> (bigram ids (n, t - 1), valid (n, t - 1)): both tokens are not padding."""
-        valid = (rows[:, :-1] != 0) & (rows[:, 1:] != 0)
+        valid = (rows[:, :-1] != PAD_ID) & (rows[:, 1:] != PAD_ID)
         return rows[:, :-1] * self.config.vocabulary_size + rows[:, 1:], valid
 
     def fit(self, x, y, class_weight=None, **unused):
@@ -155,7 +156,7 @@ class NaiveBayesClassifier(Classifier):
             raise ValueError(f"x has token ids outside [0, {c.vocabulary_size})")
         k = c.num_classes
         per_token_class = np.broadcast_to(y[:, None], rows.shape)
-        present = rows != 0
+        present = rows != PAD_ID
         unigrams = np.bincount(rows[present] * k + per_token_class[present],
                                minlength=c.vocabulary_size * k).reshape(c.vocabulary_size, k)
         ids, valid = self._bigrams(rows)
@@ -183,7 +184,7 @@ class NaiveBayesClassifier(Classifier):
 
     def call(self, token_ids, training=None):
         token_ids = ops.cast(token_ids, "int32")
-        present = ops.expand_dims(ops.cast(ops.not_equal(token_ids, 0), "float32"), -1)
+        present = ops.expand_dims(ops.cast(ops.not_equal(token_ids, PAD_ID), "float32"), -1)
         logits = ops.sum(ops.take(self.unigram_log_probs, token_ids, axis=0) * present, axis=1)
         ids, valid = self._bigrams(token_ids)
         flat = ops.reshape(ids, (-1,))
@@ -242,7 +243,7 @@ class TransformerClassifier(Classifier):
         self.built = True
 
     def call(self, token_ids, training=None):
-        mask = ops.not_equal(token_ids, 0)
+        mask = ops.not_equal(token_ids, PAD_ID)
         states = self.backbone.hidden_states(token_ids, training=training)
         pooled = _masked_mean(states, mask) if self.config.pooling == "mean" else last_real_state(states, mask)
         x = self.head_dropout(ops.cast(pooled, "float32"), training=training)

@@ -21,12 +21,13 @@ generator follows the policy gradient (REINFORCE) of the discriminator's reward.
 """
 
 import keras
-import numpy as np
 import tensorflow as tf
 from keras import ops
 
 from lm_keras.config import LatentGANConfig, SequenceGANConfig
 from lm_keras.generation.generator import decode_loop
+from lm_keras.models.tracking import TrackedModel
+from lm_keras.tokenizers.base import BOS_ID, EOS_ID, PAD_ID, banned_mask
 
 
 def _mlp(width, depth, out, activation, name):
@@ -34,7 +35,7 @@ def _mlp(width, depth, out, activation, name):
     return keras.Sequential([*layers, keras.layers.Dense(out)], name=name)
 
 
-class _TwoOptimizerModel(keras.Model):
+class _TwoOptimizerModel(TrackedModel):
     """What both GANs share: the generator's optimizer is Keras's `optimizer`, the opponent's
     (`<opponent>_optimizer`) is the second one; both are in the compile config. `build()`
     needs no shape."""
@@ -76,12 +77,8 @@ class LatentGAN(_TwoOptimizerModel):
         # no normalisation in the critic: the gradient penalty is per example
         self.critic = _mlp(hidden_dim, num_layers, 1, keras.activations.leaky_relu, "critic")
         self.noise_seed = keras.random.SeedGenerator(seed)
-        names = ["critic_loss", "generator_loss"] + (["gradient_penalty", "wasserstein"] if c.loss == "wgan_gp" else [])
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
-
-    @property
-    def metrics(self):
-        return list(self.trackers.values())
+        wgan_terms = ("gradient_penalty", "wasserstein") if c.loss == "wgan_gp" else ()
+        self.track("critic_loss", "generator_loss", *wgan_terms)
 
     def build(self, input_shape=None):
         self.generator.build((None, self.config.noise_dim))
@@ -149,18 +146,13 @@ class LatentGAN(_TwoOptimizerModel):
                 generator_loss = tf.reduce_mean(tf.nn.softplus(-fake_scores))
         gradients = tape.gradient(generator_loss, self.generator.trainable_weights)
         self.optimizer.apply(gradients, self.generator.trainable_weights)
-        values = {"critic_loss": critic_loss, "generator_loss": generator_loss, "gradient_penalty": penalty,
-                  "wasserstein": wasserstein}
-        for name, tracker in self.trackers.items():
-            tracker.update_state(values[name])
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        return self.report({"critic_loss": critic_loss, "generator_loss": generator_loss,
+                            "gradient_penalty": penalty, "wasserstein": wasserstein})
 
     def get_config(self):
         return {**super().get_config(), **self.config.to_dict(), "seed": self.seed}
 
 
-# Reserved in every lm_keras vocabulary (see lm_keras.tokenizers.base).
-PAD_ID, BOS_ID, EOS_ID = 0, 2, 3
 # Keras does not AutoGraph-convert a custom train_step, so the loop is a tf.function of its own.
 _sample_loop = tf.function(decode_loop, reduce_retracing=True)
 
@@ -231,18 +223,11 @@ class SequenceGAN(_TwoOptimizerModel):
         self.discriminator = discriminator or SequenceDiscriminator(generator.vocabulary_size, discriminator_dim,
                                                                     name="discriminator")
         self.seed = seed
-        banned = np.zeros(generator.vocabulary_size, np.float32)
-        banned[[PAD_ID, BOS_ID]] = -np.inf
-        self._banned = tf.constant(banned)
+        self._banned = banned_mask(generator.vocabulary_size)
         self.baseline = self.add_weight(shape=(max_length,), initializer="zeros", trainable=False, name="baseline")
         self.steps_seen = self.add_weight(shape=(), initializer="zeros", dtype="int32", trainable=False,
                                           name="steps_seen")
-        names = ("generator_loss", "discriminator_loss", "reward", "fake_realness", "entropy")
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
-
-    @property
-    def metrics(self):
-        return list(self.trackers.values())
+        self.track("generator_loss", "discriminator_loss", "reward", "fake_realness", "entropy")
 
     def build(self, input_shape=None):
         shape = (None, self.config.max_length + 1)
@@ -315,12 +300,9 @@ class SequenceGAN(_TwoOptimizerModel):
         gradients = tape.gradient(generator_loss, self.generator.trainable_weights)
         self.optimizer.apply(gradients, self.generator.trainable_weights)
         self.steps_seen.assign_add(1)
-        values = {"generator_loss": generator_loss, "discriminator_loss": discriminator_loss,
-                  "reward": _masked_mean(log_odds, fake_mask),
-                  "fake_realness": _masked_mean(tf.sigmoid(log_odds), fake_mask), "entropy": entropy}
-        for name, tracker in self.trackers.items():
-            tracker.update_state(values[name])
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        return self.report({"generator_loss": generator_loss, "discriminator_loss": discriminator_loss,
+                            "reward": _masked_mean(log_odds, fake_mask),
+                            "fake_realness": _masked_mean(tf.sigmoid(log_odds), fake_mask), "entropy": entropy})
 
     def get_config(self):
         return {**super().get_config(), **self.config.to_dict(), "seed": self.seed,

@@ -24,6 +24,8 @@ import math
 import numpy as np
 
 from lm_keras.generation.samplers import check_sampling_args, sample_next_token
+from lm_keras.errors import ConfigError
+from lm_keras.tokenizers.base import BOS_ID, PAD_ID, banned_mask
 
 SMOOTHINGS = ("kneser_ney", "add_k")
 
@@ -52,13 +54,13 @@ class NGramLanguageModel:
 
     def __init__(self, order, vocabulary_size, smoothing="kneser_ney", k=1.0):
         if isinstance(order, bool) or not isinstance(order, int) or not 1 <= order <= 5:
-            raise ValueError(f"order={order!r} is invalid: must be an integer from 1 to 5")
+            raise ConfigError(f"order={order!r} is invalid: must be an integer from 1 to 5")
         if smoothing not in SMOOTHINGS:
-            raise ValueError(f"smoothing={smoothing!r} is invalid: must be one of {SMOOTHINGS}")
+            raise ConfigError(f"smoothing={smoothing!r} is invalid: must be one of {SMOOTHINGS}")
         if not k > 0:
-            raise ValueError(f"k={k!r} is invalid: must be > 0")
+            raise ConfigError(f"k={k!r} is invalid: must be > 0")
         if vocabulary_size < 2:
-            raise ValueError(f"vocabulary_size={vocabulary_size} is invalid: must be >= 2")
+            raise ConfigError(f"vocabulary_size={vocabulary_size} is invalid: must be >= 2")
         self.order, self.vocabulary_size, self.smoothing, self.k = order, vocabulary_size, smoothing, k
         self.context_length = order - 1 if order > 1 else None
 
@@ -79,9 +81,9 @@ class NGramLanguageModel:
         """Count the n-grams of a 1-D array of token ids. Returns self."""
         ids = np.asarray(ids, np.int64)
         if len(ids) < self.order:
-            raise ValueError(f"{len(ids)} tokens are fewer than one {self.order}-gram")
+            raise ConfigError(f"{len(ids)} tokens are fewer than one {self.order}-gram")
         if ids.min() < 0 or ids.max() >= self.vocabulary_size:
-            raise ValueError(f"token ids must be in [0, {self.vocabulary_size})")
+            raise ConfigError(f"token ids must be in [0, {self.vocabulary_size})")
         V = self.vocabulary_size
         self.tables, self.counts, self.prefixes, self.first_seen = [np.arange(V, dtype=np.int64)], [], [], []
         self.counts.append(np.bincount(ids, minlength=V).astype(np.float64))
@@ -206,16 +208,16 @@ class NGramLanguageModel:
         return math.exp(-float(np.mean(self.token_log_probs(ids))))
 
     def generate_ids(self, prompt_ids, max_new_tokens=100, temperature=1.0, top_k=0, top_p=1.0, seed=0,
-                     banned=(0, 2)):
+                     banned=(PAD_ID, BOS_ID)):
         """Sample with the project's sampler (`sample_next_token`, seeded like `Generator`).
 
-        `banned` ids are never produced (default: [PAD] = 0 and [BOS] = 2, as in every lm_keras vocabulary).
+        `banned` ids are never produced (default: [PAD] and [BOS]).
         """
         check_sampling_args(temperature, top_k, top_p, max_new_tokens)
         ids, new = list(prompt_ids), []
+        mask = banned_mask(self.vocabulary_size, banned).numpy()
         for i in range(max_new_tokens):
-            logits = np.log(self.next_token_probabilities(ids)).astype(np.float32)
-            logits[list(banned)] = -np.inf
+            logits = np.log(self.next_token_probabilities(ids)).astype(np.float32) + mask
             token = int(sample_next_token(logits[None], np.array([seed, i], np.int32), temperature, top_k,
                                           top_p)[0])
             ids.append(token)

@@ -14,11 +14,13 @@ import tensorflow as tf
 from keras import ops
 
 from lm_keras.models.classifier import last_real_state
+from lm_keras.models.tracking import TrackedModel
 from lm_keras.models.transformer_lm import TransformerLanguageModel
+from lm_keras.tokenizers.base import PAD_ID
 
 
 @keras.saving.register_keras_serializable(package="lm_keras")
-class RewardModel(keras.Model):
+class RewardModel(TrackedModel):
     """A scalar head on a `TransformerLanguageModel`, read at the last real token; `fit((chosen, rejected))`.
 
     Args:
@@ -35,7 +37,7 @@ class RewardModel(keras.Model):
         self.backbone, self.dropout = backbone, dropout
         self.head_dropout = keras.layers.Dropout(dropout)
         self.head = keras.layers.Dense(1, dtype="float32", name="reward")
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in ("loss", "accuracy", "margin")}
+        self.track("loss", "accuracy", "margin")
 
     @property
     def context_length(self):
@@ -50,12 +52,8 @@ class RewardModel(keras.Model):
     def call(self, token_ids, training=None):
         """rows (b, t) -> (b, 1) float32."""
         states = self.backbone.hidden_states(token_ids, training=training)
-        pooled = last_real_state(states, ops.not_equal(token_ids, 0))
+        pooled = last_real_state(states, ops.not_equal(token_ids, PAD_ID))
         return self.head(self.head_dropout(ops.cast(pooled, "float32"), training=training))
-
-    @property
-    def metrics(self):
-        return list(self.trackers.values())
 
     def reward(self, rows, training=False):
         """rows (b, t) right-padded `[BOS] prompt completion [EOS]` -> r_φ (b,) float32."""
@@ -70,9 +68,7 @@ class RewardModel(keras.Model):
     def _update(self, loss, margin):
         values = {"loss": loss, "accuracy": tf.reduce_mean(tf.cast(margin > 0, tf.float32)),
                   "margin": tf.reduce_mean(margin)}
-        for name, tracker in self.trackers.items():
-            tracker.update_state(values[name])
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        return self.report(values)
 
     def train_step(self, data):
         with tf.GradientTape() as tape:

@@ -25,13 +25,13 @@ from keras import ops
 from lm_keras.config import VAEConfig
 from lm_keras.layers.latent import LatentSampling, gaussian_kl
 from lm_keras.models.rnn_lm import RNNLanguageModel
+from lm_keras.models.tracking import TrackedModel
 from lm_keras.models.transformer_lm import TransformerLanguageModel
-
-METRIC_NAMES = ("loss", "reconstruction", "kl", "elbo", "kl_weight")
+from lm_keras.tokenizers.base import PAD_ID, UNK_ID
 
 
 @keras.saving.register_keras_serializable(package="lm_keras")
-class TextVAE(keras.Model):
+class TextVAE(TrackedModel):
     """Args: see `lm_keras.config.VAEConfig` (validated on construction); `seed` seeds ε and word dropout.
 
     `fit()` trains it with its own `train_step` (no `loss=` in `compile`) and reports
@@ -69,35 +69,19 @@ class TextVAE(keras.Model):
         uses_input = conditioning in ("input_and_state", "input")
         uses_state = conditioning in ("input_and_state", "state") and decoder != "transformer"
         self.latent_to_input = keras.layers.Dense(input_dim, name="latent_to_input") if uses_input else None
-        self.latent_to_state = (keras.layers.Dense(decoder_dim * self._states_per_layer * decoder_layers,
+        self.latent_to_state = (keras.layers.Dense(decoder_dim * self.decoder.states_per_layer * decoder_layers,
                                                    activation="tanh", name="latent_to_state")
                                 if uses_state else None)
         self.word_dropout_seed = keras.random.SeedGenerator(None if seed is None else seed + 1)
         self.steps_seen = self.add_weight(shape=(), initializer="zeros", dtype="float32", trainable=False,
                                           name="steps_seen", aggregation="only_first_replica")
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in METRIC_NAMES}
+        self.track("loss", "reconstruction", "kl", "elbo", "kl_weight")
 
-    # --- shapes and bookkeeping ---------------------------------------------------------------
-    @property
-    def vocabulary_size(self):
-        return self.config.vocabulary_size
-
-    @property
-    def latent_dim(self):
-        return self.config.latent_dim
-
-    @property
-    def context_length(self):
-        """Longest row (with [BOS] and [EOS]) the model reads; longer ones are truncated by `encode_rows`."""
-        return self.config.context_length
-
-    @property
-    def _states_per_layer(self):
-        return 2 if self.config.decoder == "lstm" else 1
-
-    @property
-    def metrics(self):
-        return list(self.trackers.values())
+    # --- shapes (the config's, read-only) -----------------------------------------------------
+    vocabulary_size = property(lambda self: self.config.vocabulary_size)
+    latent_dim = property(lambda self: self.config.latent_dim)
+    context_length = property(lambda self: self.config.context_length,
+                              doc="Longest row ([BOS] and [EOS] included) it reads; `encode_rows` cuts longer ones.")
 
     def build(self, input_shape):
         batch, time = input_shape[0], input_shape[1]
@@ -117,7 +101,7 @@ class TextVAE(keras.Model):
     # --- the three parts ------------------------------------------------------------------
     def encode(self, token_ids, training=False):
         """Rows (b, t) of `encode_rows` -> (z_mean, z_log_var), each (b, latent_dim) float32."""
-        mask = ops.not_equal(token_ids, 0)
+        mask = ops.not_equal(token_ids, PAD_ID)
         hidden = self.encoder_rnn(self.encoder_embedding(token_ids), mask=mask, training=training)
         z_mean = self.z_mean_head(hidden)
         if self.z_mean_norm is not None:
@@ -131,19 +115,18 @@ class TextVAE(keras.Model):
             return offset, None
         width = self.config.decoder_dim
         flat = self.latent_to_state(z)
-        pieces = [flat[:, i * width:(i + 1) * width]
-                  for i in range(self.config.decoder_layers * self._states_per_layer)]
-        n = self._states_per_layer
+        n = self.decoder.states_per_layer  # an RNN decoder's: 2 for an LSTM (h, c), 1 for a GRU
+        pieces = [flat[:, i * width:(i + 1) * width] for i in range(self.config.decoder_layers * n)]
         return offset, tuple(tuple(pieces[i:i + n]) for i in range(0, len(pieces), n))
 
     def _drop_words(self, inputs):
-        """Word dropout (Bowman et al.): replace decoder inputs by [UNK] (id 1) with probability `word_dropout`.
+        """Word dropout (Bowman et al.): replace decoder inputs by [UNK] with probability `word_dropout`.
 
         [BOS] (the first input) and padding are kept, so the decoder still knows where it is.
         """
         keep = keras.random.uniform(ops.shape(inputs), seed=self.word_dropout_seed) >= self.config.word_dropout
-        keep = keep | (ops.arange(ops.shape(inputs)[1]) == 0)[None, :] | ops.equal(inputs, 0)
-        return ops.where(keep, inputs, ops.ones_like(inputs))
+        keep = keep | (ops.arange(ops.shape(inputs)[1]) == 0)[None, :] | ops.equal(inputs, PAD_ID)
+        return ops.where(keep, inputs, ops.full_like(inputs, UNK_ID))
 
     def decode(self, token_ids, z, training=False):
         """Teacher-forced decoding: rows (b, t) and z (b, latent_dim) -> logits (b, t - 1, vocab) for ids[:, 1:]."""
@@ -158,7 +141,7 @@ class TextVAE(keras.Model):
         """log p(x | z) per row: rows (b, t), logits (b, t - 1, vocab) -> (b,) nats, padding excluded."""
         targets = token_ids[:, 1:]
         nll = keras.losses.sparse_categorical_crossentropy(targets, ops.cast(logits, "float32"), from_logits=True)
-        return -ops.sum(nll * ops.cast(ops.not_equal(targets, 0), "float32"), axis=1)
+        return -ops.sum(nll * ops.cast(ops.not_equal(targets, PAD_ID), "float32"), axis=1)
 
     def call(self, token_ids, training=None):
         """Rows (b, t) -> logits (b, t - 1, vocab): decoded from a sample of q(z|x) in training, from μ otherwise."""
@@ -195,11 +178,8 @@ class TextVAE(keras.Model):
         return objective, reconstruction, ops.sum(kl_per_dimension, axis=1), weight
 
     def _update_metrics(self, objective, reconstruction, kl, weight):
-        values = {"loss": objective, "reconstruction": ops.mean(reconstruction), "kl": ops.mean(kl),
-                  "elbo": -ops.mean(reconstruction + kl), "kl_weight": weight}
-        for name, value in values.items():
-            self.trackers[name].update_state(value)
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        return self.report({"loss": objective, "reconstruction": ops.mean(reconstruction), "kl": ops.mean(kl),
+                            "elbo": -ops.mean(reconstruction + kl), "kl_weight": weight})
 
     def train_step(self, data):
         token_ids = data[0] if isinstance(data, (tuple, list)) else data

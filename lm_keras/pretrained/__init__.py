@@ -1,19 +1,20 @@
-"""Pretrained GPT-2 through KerasHub: load (offline-friendly), generate, score, LoRA fine-tune, export.
+"""Pretrained GPT-2 through KerasHub, on the project's road: load it (offline-friendly), wrap it, and the
+project's own generation, evaluation, training and export serve it.
 
-    causal_lm = load_gpt2("gpt2_base_en", dtype="auto")  # or a directory; dtype: the precision to fine-tune in
-    generate(causal_lm, "The meaning of life is", max_length=40, sampler="top_p", seed=1)
-    score_texts(causal_lm, texts)["nll_per_character"]   # comparable with the char models
-    finetune(causal_lm, texts, TrainConfig(steps=200, batch_size=8), lora_rank=4)
-    export_gpt2(causal_lm, "saved_models/gpt2_export")
+    causal_lm = load_gpt2("gpt2_base_en")            # or a local preset directory; build_tiny_gpt2() offline
+    model, tokenizer = from_keras_hub(causal_lm)      # the project's LanguageModel and Tokenizer interfaces
+    Generator(model, tokenizer)("The meaning of life is", max_new_tokens=40, top_p=0.9, seed=1)
+    score_texts(model, tokenizer, texts, add_special_tokens=True)     # lm_keras.evaluation
+    enable_lora(model, 4); compile_language_model(model, config); fit_language_model(model, ...)
+    export_saved_model(model, tokenizer, "saved_models/gpt2", add_special_tokens=True)
 """
 
-from lm_keras.pretrained.export import GPT2Server, export_gpt2
-from lm_keras.pretrained.finetune import check_precision, count_trainable, enable_lora, finetune
-from lm_keras.pretrained.generation import SAMPLERS, generate, make_sampler, score_texts, tokens_per_character
 from lm_keras.pretrained.loading import gpt2_presets, load_gpt2
+from lm_keras.pretrained.lora import count_trainable, enable_lora
+from lm_keras.pretrained.model import KerasHubLanguageModel, from_keras_hub
 from lm_keras.pretrained.shims import kaggle_cache_path
 from lm_keras.pretrained.tiny import build_tiny_gpt2
+from lm_keras.pretrained.tokenizer import KerasHubTokenizer, tokens_per_character
 
-__all__ = ["GPT2Server", "SAMPLERS", "build_tiny_gpt2", "check_precision", "count_trainable", "enable_lora",
-           "export_gpt2", "finetune", "generate", "gpt2_presets", "kaggle_cache_path", "load_gpt2", "make_sampler",
-           "score_texts", "tokens_per_character"]
+__all__ = ["KerasHubLanguageModel", "KerasHubTokenizer", "build_tiny_gpt2", "count_trainable", "enable_lora",
+           "from_keras_hub", "gpt2_presets", "kaggle_cache_path", "load_gpt2", "tokens_per_character"]

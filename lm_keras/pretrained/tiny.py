@@ -29,10 +29,11 @@ def tiny_vocabulary():
     return {token: i for i, token in enumerate(dict.fromkeys(tokens))}, list(TINY_MERGES)
 
 
-def build_tiny_gpt2(num_layers=2, hidden_dim=32, num_heads=2, max_sequence_length=64, seed=0):
+def build_tiny_gpt2(num_layers=2, hidden_dim=32, num_heads=2, max_sequence_length=64, dropout=0.1, seed=0):
     """A `keras_hub.models.GPT2CausalLM` of `num_layers` blocks of width `hidden_dim`, with its preprocessor.
 
-    Vocabulary: 256 bytes + the merges of `TINY_MERGES` + `<|endoftext|>` (~280 tokens).
+    Vocabulary: 256 bytes + the merges of `TINY_MERGES` + `<|endoftext|>` (~280 tokens). `dropout`
+    is GPT-2's (0.1, active in training only).
     """
     import keras_hub
 
@@ -43,6 +44,6 @@ def build_tiny_gpt2(num_layers=2, hidden_dim=32, num_heads=2, max_sequence_lengt
                                                             sequence_length=max_sequence_length)
     backbone = keras_hub.models.GPT2Backbone(vocabulary_size=len(vocabulary), num_layers=num_layers,
                                              num_heads=num_heads, hidden_dim=hidden_dim,
-                                             intermediate_dim=4 * hidden_dim,
+                                             intermediate_dim=4 * hidden_dim, dropout=dropout,
                                              max_sequence_length=max_sequence_length)
     return keras_hub.models.GPT2CausalLM(backbone=backbone, preprocessor=preprocessor)

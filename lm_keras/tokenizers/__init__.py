@@ -6,36 +6,19 @@
     tokenizer.save("saved_models/run"); load_tokenizer("saved_models/run")
 """
 
-from lm_keras.tokenizers.base import (BOS, EOS, PAD, RESERVED_TOKENS, UNK, Tokenizer,
-                                      load_tokenizer)
+from lm_keras.tokenizers.base import (BOS, BOS_ID, EOS, EOS_ID, PAD, PAD_ID, RESERVED_TOKENS, UNK, UNK_ID, TextCodec,
+                                      Tokenizer, banned_mask, create_tokenizer, load_tokenizer, register_tokenizer,
+                                      tokenizer_class, tokenizer_kinds)
 from lm_keras.tokenizers.char import CharTokenizer
 from lm_keras.tokenizers.word import WordTokenizer
 
-TOKENIZER_CLASSES = {"char": CharTokenizer, "word": WordTokenizer}
-
-
-def _subword():
-    from lm_keras.tokenizers.subword import SubwordTokenizer  # imports tensorflow_text
-
-    return SubwordTokenizer
-
-
-def create_tokenizer(kind, texts, max_vocabulary_size=None, min_frequency=1, lowercase=False):
-    """Train a tokenizer of `kind` ("char", "word", "subword") on `texts` (str or list of str)."""
-    if kind == "char":
-        return CharTokenizer.train(texts, max_vocabulary_size, min_frequency)
-    if kind == "word":
-        return WordTokenizer.train(texts, max_vocabulary_size, min_frequency, lowercase=lowercase)
-    if kind == "subword":
-        return _subword().train(texts, max_vocabulary_size or 4000, min_frequency, lowercase=lowercase)
-    raise ValueError(f"tokenizer kind={kind!r} is invalid: must be 'char', 'word' or 'subword'")
-
 
 def __getattr__(name):
-    if name == "SubwordTokenizer":
-        return _subword()
+    if name == "SubwordTokenizer":  # imported on first use: it needs tensorflow_text
+        return tokenizer_class("subword")
     raise AttributeError(name)
 
 
-__all__ = ["BOS", "EOS", "PAD", "RESERVED_TOKENS", "UNK", "CharTokenizer", "SubwordTokenizer",
-           "Tokenizer", "WordTokenizer", "create_tokenizer", "load_tokenizer"]
+__all__ = ["BOS", "BOS_ID", "EOS", "EOS_ID", "PAD", "PAD_ID", "RESERVED_TOKENS", "UNK", "UNK_ID", "CharTokenizer",
+           "SubwordTokenizer", "TextCodec", "Tokenizer", "WordTokenizer", "banned_mask", "create_tokenizer",
+           "load_tokenizer", "register_tokenizer", "tokenizer_class", "tokenizer_kinds"]

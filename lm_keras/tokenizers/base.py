@@ -8,9 +8,14 @@ Ids 0-3 are reserved in every vocabulary:
 
     0 [PAD]  padding            2 [BOS]  begin of a document
     1 [UNK]  unknown token      3 [EOS]  end of a document
+
+(`PAD_ID`, `UNK_ID`, `BOS_ID`, `EOS_ID`; `banned_mask` keeps [PAD] and [BOS] out of samples.)
+Every kind of tokenizer is registered here once (`register_tokenizer`), and
+`create_tokenizer` and `load_tokenizer` both look it up (`tokenizer_class`).
 """
 
 import collections
+import importlib
 import json
 from pathlib import Path
 
@@ -21,17 +26,81 @@ from lm_keras.utils.atomic import atomic_file
 
 PAD, UNK, BOS, EOS = "[PAD]", "[UNK]", "[BOS]", "[EOS]"
 RESERVED_TOKENS = (PAD, UNK, BOS, EOS)
+PAD_ID, UNK_ID, BOS_ID, EOS_ID = range(len(RESERVED_TOKENS))  # their ids, the same in every vocabulary
 TOKENIZER_FILE = "tokenizer.json"
 
-_REGISTRY = {}
+
+def banned_mask(vocabulary_size, banned_ids=(PAD_ID, BOS_ID)):
+    """(vocabulary_size,) float32 tensor, -inf at `banned_ids` and 0 elsewhere: added to the logits
+    before sampling, it makes those tokens impossible (by default [PAD] and [BOS], which a model
+    must never produce)."""
+    mask = np.zeros(vocabulary_size, np.float32)
+    mask[list(banned_ids)] = -np.inf
+    return tf.constant(mask)
+
+
+# The one tokenizer registry: kind -> the module that defines (and registers) its class. A module
+# is imported when its kind is first asked for, so tensorflow_text loads only for "subword".
+_MODULES = {"char": "lm_keras.tokenizers.char", "word": "lm_keras.tokenizers.word",
+            "subword": "lm_keras.tokenizers.subword"}
+_CLASSES = {}
 
 
 def register_tokenizer(cls):
-    _REGISTRY[cls.kind] = cls
+    """Class decorator: `cls.kind` becomes a kind that `create_tokenizer` and `load_tokenizer` know."""
+    _MODULES.setdefault(cls.kind, cls.__module__)
+    _CLASSES[cls.kind] = cls
     return cls
 
 
-class Tokenizer(tf.Module):
+def tokenizer_kinds():
+    """The kinds `create_tokenizer` trains on a corpus, in registration order: ("char", "word", "subword").
+    A pretrained tokenizer (GPT-2's byte-level BPE, `pretrained = True`) is registered for
+    `load_tokenizer` only."""
+    return tuple(kind for kind in _MODULES if not getattr(_CLASSES.get(kind), "pretrained", False))
+
+
+def tokenizer_class(kind):
+    """The class of tokenizer `kind`, importing its module on first use."""
+    if kind not in _MODULES:
+        raise ValueError(f"tokenizer kind={kind!r} is invalid: must be one of {tokenizer_kinds()}")
+    if kind not in _CLASSES:
+        importlib.import_module(_MODULES[kind])
+    return _CLASSES[kind]
+
+
+def create_tokenizer(kind, texts, max_vocabulary_size=None, min_frequency=1, lowercase=False):
+    """Train a tokenizer of `kind` (one of `tokenizer_kinds()`) on `texts` (str or list of str).
+
+    `lowercase` goes to the kinds that take it (`train_options`: word, subword); a
+    character tokenizer keeps every character as it is. Subword's default size is 4000.
+    """
+    cls = tokenizer_class(kind)
+    options = {"lowercase": lowercase} if "lowercase" in cls.train_options else {}
+    return cls.train(texts, max_vocabulary_size, min_frequency, **options)
+
+
+class TextCodec:
+    """`encode` and `decode` for one text or a batch, around a subclass's `encode_batch` and `decode_batch`."""
+
+    def encode(self, texts):
+        """Text -> int32 ids: a scalar string (or `str`) gives (num_tokens,), strings (batch,) ragged (batch, None)."""
+        texts = tf.convert_to_tensor(texts, dtype=tf.string)
+        if texts.shape.rank == 0:
+            return self.encode(texts[tf.newaxis])[0]
+        return self.encode_batch(texts)
+
+    def decode(self, ids):
+        """Ids -> text: 1-D ids give a scalar string, (batch, None) ids (dense or ragged) give (batch,)."""
+        if not isinstance(ids, tf.RaggedTensor):
+            ids = tf.convert_to_tensor(ids)
+            if ids.shape.rank == 1:
+                return self.decode(ids[tf.newaxis])[0]
+            ids = tf.RaggedTensor.from_tensor(ids)
+        return self.decode_batch(ids)
+
+
+class Tokenizer(TextCodec, tf.Module):
     """Base class. Subclasses define `kind`, `split` (text -> token strings) and `join`.
 
     Args:
@@ -39,6 +108,8 @@ class Tokenizer(tf.Module):
     """
 
     kind = None
+    #: the options of `create_tokenizer` (besides sizes) that `train` takes, e.g. ("lowercase",)
+    train_options = ()
     #: what an unknown id decodes to
     unknown_text = UNK
 
@@ -63,7 +134,7 @@ class Tokenizer(tf.Module):
         self._display = tf.constant(display)
 
     # ----- vocabulary -------------------------------------------------------------------------
-    pad_id, unk_id, bos_id, eos_id = 0, 1, 2, 3
+    pad_id, unk_id, bos_id, eos_id = PAD_ID, UNK_ID, BOS_ID, EOS_ID
 
     @property
     def vocabulary_size(self):
@@ -109,27 +180,13 @@ class Tokenizer(tf.Module):
         """tf.RaggedTensor of token strings (batch, None) -> tf.string (batch,)."""
         raise NotImplementedError
 
-    def encode(self, texts):
-        """Text -> int32 token ids.
-
-        A scalar string (or Python `str`) gives a 1-D Tensor (num_tokens,); a batch of
-        strings gives a `tf.RaggedTensor` (batch, None). Unknown tokens map to `unk_id`.
-        """
-        texts = tf.convert_to_tensor(texts, dtype=tf.string)
-        if texts.shape.rank == 0:
-            return self.encode(texts[tf.newaxis])[0]
+    def encode_batch(self, texts):
+        """tf.string (batch,) -> int32 ids (batch, None) ragged. Unknown tokens map to `unk_id`."""
         return tf.cast(self._table.lookup(self.split(texts)), tf.int32)
 
-    def decode(self, ids):
-        """Token ids -> text. 1-D ids give a scalar string; (batch, None) ids give (batch,).
-
-        Padding, begin and end tokens are dropped; unknown ids become `unknown_text`.
-        """
-        if not isinstance(ids, tf.RaggedTensor):
-            ids = tf.convert_to_tensor(ids)
-            if ids.shape.rank == 1:
-                return self.decode(ids[tf.newaxis])[0]
-            ids = tf.RaggedTensor.from_tensor(ids)
+    def decode_batch(self, ids):
+        """Ragged ids (batch, None) -> tf.string (batch,). Padding, begin and end tokens are
+        dropped; unknown ids become `unknown_text`."""
         ids = tf.cast(ids, tf.int32)
         tokens = tf.gather(self._display, tf.clip_by_value(ids, 0, self.vocabulary_size - 1))
         tokens = tf.ragged.boolean_mask(tokens, tf.strings.length(tokens) > 0)
@@ -169,9 +226,6 @@ def load_tokenizer(directory):
     if not path.is_file():
         raise FileNotFoundError(f"No tokenizer at {path}")
     payload = json.loads(path.read_text(encoding="utf-8"))
-    if payload.get("kind") == "subword":
-        import lm_keras.tokenizers.subword  # noqa: F401  (registers it; needs tensorflow_text)
-    cls = _REGISTRY.get(payload.get("kind"))
-    if cls is None:
-        raise ValueError(f"{path}: unknown tokenizer kind {payload.get('kind')!r}; known: {sorted(_REGISTRY)}")
-    return cls(payload["vocabulary"], **payload.get("config", {}))
+    if payload.get("kind") not in _MODULES:
+        raise ValueError(f"{path}: unknown tokenizer kind {payload.get('kind')!r}; known: {sorted(_MODULES)}")
+    return tokenizer_class(payload["kind"])(payload["vocabulary"], **payload.get("config", {}))

@@ -8,23 +8,22 @@ Needs `tensorflow_text` (also to load a SavedModel that contains it).
 """
 
 import collections
-import re
-import unicodedata
 
 import tensorflow as tf
 import tensorflow_text as tf_text
 from tensorflow_text.tools.wordpiece_vocab import wordpiece_tokenizer_learner_lib as learner
 
-from lm_keras.tokenizers.base import RESERVED_TOKENS, UNK, Tokenizer, register_tokenizer
-from lm_keras.tokenizers.word import join_words, split_words
+from lm_keras.config import SUBWORD_VOCABULARY_SIZE
+from lm_keras.tokenizers.base import RESERVED_TOKENS, UNK, register_tokenizer
+from lm_keras.tokenizers.cjk import code_points
+from lm_keras.tokenizers.word import ALONE, WordTokenizer, join_words, split_words
 
 SUFFIX = "##"
-_CJK = re.compile(r"[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0002fa1f]")
 
 
 def _always_alone(ch):
-    """Characters `split_words` always makes words of their own: CJK, punctuation, symbols."""
-    return bool(_CJK.match(ch)) or unicodedata.category(ch)[0] in "PS"
+    """Characters `split_words` always makes words of their own (CJK, punctuation, symbols): its own regex's."""
+    return ord(ch) in code_points(ALONE)
 
 
 def _alphabet_that_fits(word_counts, budget):
@@ -49,22 +48,24 @@ def _impossible_continuation(token):
 
 
 @register_tokenizer
-class SubwordTokenizer(Tokenizer):
-    """Args: vocabulary (reserved tokens, then pieces; `##x` continues a word); lowercase."""
+class SubwordTokenizer(WordTokenizer):
+    """Args: vocabulary (reserved tokens, then pieces; `##x` continues a word); lowercase.
+
+    A `WordTokenizer` whose words are then cut into pieces: `split` gives the words.
+    """
 
     kind = "subword"
 
     def __init__(self, vocabulary, lowercase=False, name=None):
-        self.lowercase = bool(lowercase)
-        super().__init__(vocabulary, name=name)
+        super().__init__(vocabulary, lowercase, name=name)
         self._wordpiece = tf_text.WordpieceTokenizer(
             self._table, suffix_indicator=SUFFIX, unknown_token=UNK,
             token_out_type=tf.int64, split_unknown_characters=False,
         )
 
     @classmethod
-    def train(cls, texts, max_vocabulary_size=4000, min_frequency=1, lowercase=False):
-        """Learn a WordPiece vocabulary of at most `max_vocabulary_size` entries from `texts`.
+    def train(cls, texts, max_vocabulary_size=None, min_frequency=1, lowercase=False):
+        """Learn a WordPiece vocabulary of at most `max_vocabulary_size` entries (default `SUBWORD_VOCABULARY_SIZE`, 4000) from `texts`.
 
         The vocabulary is: the reserved tokens, the alphabet (each character and its `##`
         continuation), then the learned pieces by decreasing frequency, cut to fit. The
@@ -74,6 +75,7 @@ class SubwordTokenizer(Tokenizer):
         occur and are left out.
         """
         texts = [texts] if isinstance(texts, str) else list(texts)
+        max_vocabulary_size = max_vocabulary_size or SUBWORD_VOCABULARY_SIZE
         word_counts = collections.Counter()
         for start in range(0, len(texts), 2048):
             words = split_words(tf.constant(texts[start : start + 2048]), lowercase).flat_values.numpy()
@@ -92,27 +94,12 @@ class SubwordTokenizer(Tokenizer):
                              f"({len(alphabet)} entries with the reserved tokens)")
         return cls(alphabet + pieces[: max_vocabulary_size - len(alphabet)], lowercase=lowercase)
 
-    def split(self, texts):
-        """Words, before WordPiece (pieces are produced by `encode`)."""
-        return split_words(texts, self.lowercase)
-
-    def encode(self, texts):
-        texts = tf.convert_to_tensor(texts, dtype=tf.string)
-        if texts.shape.rank == 0:
-            return self.encode(texts[tf.newaxis])[0]
-        pieces = self._wordpiece.tokenize(split_words(texts, self.lowercase))  # (batch, words, pieces)
+    def encode_batch(self, texts):
+        pieces = self._wordpiece.tokenize(self.split(texts))  # (batch, words, pieces)
         return tf.cast(pieces.merge_dims(-2, -1), tf.int32)
 
-    def decode(self, ids):
-        if not isinstance(ids, tf.RaggedTensor):
-            ids = tf.convert_to_tensor(ids)
-            if ids.shape.rank == 1:
-                return self.decode(ids[tf.newaxis])[0]
-            ids = tf.RaggedTensor.from_tensor(ids)
+    def decode_batch(self, ids):
         ids = tf.clip_by_value(tf.cast(ids, tf.int64), 0, self.vocabulary_size - 1)
         ids = tf.ragged.boolean_mask(ids, (ids > self.eos_id) | tf.equal(ids, self.unk_id))
         words = self._wordpiece.detokenize(ids)
         return join_words(words)
-
-    def get_config(self):
-        return {"lowercase": self.lowercase}

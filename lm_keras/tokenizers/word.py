@@ -10,12 +10,13 @@ included: the text `[UNK]` is read back as the unknown token.
 import tensorflow as tf
 
 from lm_keras.tokenizers.base import UNK, Tokenizer, register_tokenizer
+from lm_keras.tokenizers.cjk import CJK
 
-CJK = r"\p{Han}\p{Hiragana}\p{Katakana}\x{3000}-\x{303F}\x{FF00}-\x{FFEF}"
 # A private-use character stands in for the text "[UNK]" while punctuation is split off.
 UNK_STAND_IN = "\ue000"
-# Punctuation, symbols (emoji are \p{So}) and CJK characters each become their own token.
-SPLIT_PATTERN = r"([\p{P}\p{S}\x{E000}" + CJK + "])"
+# Punctuation, symbols (emoji are \p{So}), the stand-in and CJK characters each become their own token.
+ALONE = r"\p{P}\p{S}\x{E000}" + CJK
+SPLIT_PATTERN = "([" + ALONE + "])"
 
 
 def split_words(texts, lowercase=False):
@@ -40,6 +41,7 @@ class WordTokenizer(Tokenizer):
     """Args: vocabulary; lowercase: lower-case text before splitting."""
 
     kind = "word"
+    train_options = ("lowercase",)
 
     def __init__(self, vocabulary, lowercase=False, name=None):
         self.lowercase = bool(lowercase)

@@ -10,16 +10,14 @@ import tensorflow as tf
 from lm_keras.config import TrainConfig
 from lm_keras.data.corpus import Corpus
 from lm_keras.errors import CorpusError
-from lm_keras.training.fit import _fit
+from lm_keras.training.fit import _fit, planned_epochs
 from lm_keras.training.optimizers import build_optimizer
 
 
 def classifier_schedule(config, num_train):
-    """(Keras epochs, steps per epoch): `config.epochs` passes over `num_train` rows, or
-    `config.steps` steps validated every `eval_interval`."""
-    if config.epochs:
-        return config.epochs, max(1, math.ceil(num_train / config.batch_size))
-    return math.ceil(config.steps / config.eval_interval), config.eval_interval
+    """(Keras epochs, steps per epoch): `config.epochs` passes over `num_train` rows (the last batch
+    may be short), or `config.steps` steps validated every `eval_interval`."""
+    return planned_epochs(config, math.ceil(num_train / config.batch_size))
 
 
 def compile_classifier(model, config=None, num_train=None, **overrides):
@@ -30,7 +28,7 @@ def compile_classifier(model, config=None, num_train=None, **overrides):
         num_train: training rows, to count the steps of `config.epochs` epochs.
         overrides: `TrainConfig` fields to change, e.g. `learning_rate=1e-4`.
     """
-    config = dataclasses.replace(config or TrainConfig(), **overrides)
+    config = dataclasses.replace(config or TrainConfig(), **overrides).resolved()
     epochs, steps_per_epoch = classifier_schedule(config, num_train or config.batch_size)
     model.compile(optimizer=build_optimizer(model, config, epochs * steps_per_epoch),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),

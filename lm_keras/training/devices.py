@@ -139,6 +139,13 @@ class precision_policy:
         return False
 
 
+def strategy_name(strategy):
+    """How a strategy reads in a message: its class (`MirroredStrategy`, `TPUStrategy`, ...), or "one device"
+    for TensorFlow's default strategy, whose class is private."""
+    name = type(strategy).__name__
+    return "one device" if name.startswith("_") else name
+
+
 def describe_devices(verbose=True):
     """The strategy `resolve_strategy("auto")` gives, what it runs on, and the precision `"auto"` picks.
 
@@ -167,8 +174,6 @@ def describe_devices(verbose=True):
             "precision": resolve_precision("auto")}
     if verbose:
         print(f"Device:    {info['device']}")
-        kind = type(strategy).__name__
-        kind = "the default strategy (one device)" if kind == "_DefaultDistributionStrategy" else kind
-        print(f"Strategy:  {kind}, {info['replicas']} replica(s)")
+        print(f"Strategy:  {strategy_name(strategy)}, {info['replicas']} replica(s)")
         print(f"Precision: {info['precision']} (the Keras dtype policy that precision='auto' chooses)")
     return info

@@ -11,6 +11,7 @@ from lm_keras.config import TrainConfig
 from lm_keras.data.pipeline import check_length, document_dataset, lm_dataset, window_starts
 from lm_keras.errors import TrainingError
 from lm_keras.evaluation.metrics import Perplexity
+from lm_keras.families import training_defaults
 from lm_keras.training.callbacks import (FiniteBackupAndRestore, HistoryBackup, TerminateOnDivergence,
                                         ThroughputAndLearningRate, resumed_epoch)
 from lm_keras.training.optimizers import build_optimizer
@@ -22,11 +23,12 @@ def compile_language_model(model, config=None, total_steps=None, **overrides):
     A model with its own objective (`own_loss = True`, the VAE) gets only the optimizer.
 
     Args:
-        config: a `TrainConfig` (default `TrainConfig()`: Adam, lr 2e-3, clip norm 1).
+        config: a `TrainConfig` (default `TrainConfig()`); optimisation fields it leaves unset take
+            the recipe of the model's family (`lm_keras.families`: nanoGPT's for a Transformer).
         total_steps: steps the schedule decays over (default: `config.steps`).
         overrides: `TrainConfig` fields to change, e.g. `learning_rate=1e-3, optimizer="adamw"`.
     """
-    config = dataclasses.replace(config or TrainConfig(), **overrides)
+    config = dataclasses.replace(config or TrainConfig(), **overrides).resolved(training_defaults(model))
     optimizer = build_optimizer(model, config, total_steps or config.steps)
     if getattr(model, "own_loss", False):  # the VAE computes its objective in its own train_step
         model.compile(optimizer=optimizer, jit_compile=config.jit_compile)
@@ -40,12 +42,20 @@ def compile_language_model(model, config=None, total_steps=None, **overrides):
     return model
 
 
-def planned_epochs(config, num_train_tokens):
-    """(Keras epochs, steps per epoch) for a `TrainConfig` and a training split of that many tokens."""
+def planned_epochs(config, batches_per_pass):
+    """(Keras epochs, steps per epoch) of a `TrainConfig`: with `config.epochs`, that many passes of
+    `batches_per_pass` batches; else `config.steps` steps in epochs of `eval_interval` steps (an
+    interval longer than the run is the whole run). The one place a run's length is planned:
+    its schedule decays over epochs × steps per epoch."""
     if config.epochs:
-        windows = len(window_starts(num_train_tokens, config.context_length))
-        return config.epochs, max(1, windows // config.batch_size)
-    return math.ceil(config.steps / config.eval_interval), config.eval_interval
+        return config.epochs, max(1, batches_per_pass)
+    interval = min(config.eval_interval, config.steps)
+    return math.ceil(config.steps / interval), interval
+
+
+def window_batches(num_train_tokens, config):
+    """Batches in one pass over the non-overlapping training windows of `num_train_tokens` tokens."""
+    return len(window_starts(num_train_tokens, config.context_length)) // config.batch_size
 
 
 def training_datasets(train_ids, validation_ids, config, skip_batches=0):
@@ -84,7 +94,7 @@ def fit_language_model(model, train_ids, validation_ids, config, callbacks=(), v
         TrainingError: the loss became NaN (training stops at once through
             `keras.callbacks.TerminateOnNaN`).
     """
-    epochs, steps_per_epoch = planned_epochs(config, len(train_ids))
+    epochs, steps_per_epoch = planned_epochs(config, window_batches(len(train_ids), config))
     return _fit(model, lambda skip: training_datasets(train_ids, validation_ids, config, skip_batches=skip),
                 epochs, steps_per_epoch, config.batch_size * config.context_length, config, callbacks, verbose,
                 backup_dir, tensorboard_dir)
@@ -104,10 +114,7 @@ def fit_documents(model, train_rows, validation_rows, config, callbacks=(), verb
     An epoch is `eval_interval` batches of rows, or with `config.epochs` one pass over the
     training rows; resume, NaN handling and callbacks are those of `fit_language_model`.
     """
-    if config.epochs:
-        epochs, steps_per_epoch = config.epochs, max(1, len(train_rows) // config.batch_size)
-    else:
-        epochs, steps_per_epoch = math.ceil(config.steps / config.eval_interval), config.eval_interval
+    epochs, steps_per_epoch = planned_epochs(config, len(train_rows) // config.batch_size)
     return _fit(model, lambda skip: document_datasets(train_rows, validation_rows, config, skip_batches=skip),
                 epochs, steps_per_epoch, config.batch_size * np.shape(train_rows)[1], config, callbacks, verbose,
                 backup_dir, tensorboard_dir)
@@ -134,7 +141,7 @@ def fit_steps(model, dataset, config, validation=None, callbacks=(), verbose="au
     `fit_language_model`; `limits` {metric: bound} also stops training when a metric's
     absolute value exceeds its bound. Used by the GANs and the alignment trainers.
     """
-    epochs, steps_per_epoch = math.ceil(config.steps / config.eval_interval), config.eval_interval
+    epochs, steps_per_epoch = planned_epochs(dataclasses.replace(config, epochs=None), 0)
     return _fit(model, lambda skip: (dataset.skip(skip), validation), epochs, steps_per_epoch, 0, config, callbacks,
                 verbose, backup_dir, None, limits)
 
@@ -179,16 +186,15 @@ def _fit(model, make_datasets, epochs, steps_per_epoch, tokens_per_step, config,
                  f"command resumes from it." if kept else " Nothing was saved.")
         what = (f"{divergence.reason} became NaN, infinite or too large in epoch {max(epochs_run, 1)}"
                 if divergence.reason else "no epoch ran")
-        raise TrainingError(f"Training stopped: {what} ({_learning_rates(model, config)}).{where} "
+        raise TrainingError(f"Training stopped: {what} ({_learning_rates(model)}).{where} "
                             f"Try a lower learning rate or a smaller clip norm.")
     return history
 
 
-def _learning_rates(model, config):
-    """The step sizes in force, for the divergence message: the config's, or each optimizer of a GAN."""
+def _learning_rates(model):
+    """The step sizes in force, for the divergence message: the optimizer's, or each optimizer of a GAN."""
     opponent = getattr(model, "opponent", None)  # GANs are compiled with their own two optimizers
-    if opponent is None:
-        return f"learning_rate={config.learning_rate}"
-    optimizers = {"generator": model.optimizer, opponent: getattr(model, f"{opponent}_optimizer")}
-    return ", ".join(f"{name} learning_rate={float(keras.ops.convert_to_numpy(optimizer.learning_rate)):.3g}"
+    optimizers = {"": model.optimizer} if opponent is None else {
+        "generator ": model.optimizer, f"{opponent} ": getattr(model, f"{opponent}_optimizer")}
+    return ", ".join(f"{name}learning_rate={float(keras.ops.convert_to_numpy(optimizer.learning_rate)):.3g}"
                      for name, optimizer in optimizers.items())

@@ -21,7 +21,9 @@ def no_weight_decay_variables(model):
 
 
 def build_optimizer(model, config, total_steps):
-    """The optimizer described by a `TrainConfig`, for a run of `total_steps` steps."""
+    """The optimizer described by a `TrainConfig`, for a run of `total_steps` steps (fields left unset:
+    the generic defaults; `compile_language_model` first fills them with the model family's recipe)."""
+    config = config.resolved()
     learning_rate = config.learning_rate
     if config.warmup_steps or config.schedule != "constant":
         learning_rate = WarmupDecay(config.learning_rate, total_steps, config.warmup_steps,

@@ -13,13 +13,15 @@ from lm_keras.data import NAMED_CORPORA, encode_documents, load_corpus, load_def
 from lm_keras.data.pipeline import encode_rows
 from lm_keras.evaluation import evaluate_language_model, evaluate_vae
 from lm_keras.generation import Generator, LatentGenerator
-from lm_keras.models import build_model
+from lm_keras.families import family
 from lm_keras.runs import Run, write_run
 from lm_keras.tokenizers import create_tokenizer
-from lm_keras.errors import ConfigError
+from lm_keras.errors import ConfigError, OutputExistsError
 from lm_keras.training.callbacks import GenerateSamples, resumed_epoch
-from lm_keras.training.devices import check_global_batch, precision_policy, resolve_precision, resolve_strategy
-from lm_keras.training.fit import compile_language_model, fit_documents, fit_language_model, planned_epochs
+from lm_keras.training.devices import (check_global_batch, precision_policy, resolve_precision, resolve_strategy,
+                                       strategy_name)
+from lm_keras.training.fit import (compile_language_model, fit_documents, fit_language_model, planned_epochs,
+                                  window_batches)
 from lm_keras.utils.atomic import atomic_directory
 
 DEFAULT = "default"
@@ -42,17 +44,24 @@ def prepare_data(corpus, config):
 
 
 def model_options(config):
-    """The model fields of a `RunConfig`; a Transformer's context defaults to the training windows'."""
+    """The model fields of a `RunConfig`; a model's context defaults to the training windows' (its
+    family's `context_from_training`)."""
+    spec = family(config.model_type)
     options = dict(config.model)
-    if config.model_type == "vae":
-        options.setdefault("context_length", config.train.context_length)
+    if spec.documents:
         options.setdefault("seed", config.train.seed)
-    if config.model_type == "transformer":
+    if spec.context_from_training:
         options.setdefault("context_length", config.train.context_length)
         if options["context_length"] < config.train.context_length:
-            raise ConfigError(f"TransformerConfig.context_length = {options['context_length']} is invalid: must be "
-                              f">= TrainConfig.context_length = {config.train.context_length} (the training windows)")
+            raise ConfigError(f"{spec.config_class.__name__}.context_length = {options['context_length']} is "
+                              f"invalid: must be >= TrainConfig.context_length = {config.train.context_length} "
+                              f"(the training windows)")
     return options
+
+
+def build_run_model(config, vocabulary_size):
+    """The model of a `RunConfig` for a vocabulary of that size (built by its family)."""
+    return family(config.model_type).build(vocabulary_size=vocabulary_size, **model_options(config))
 
 
 def sample_prompts(corpus, validation_docs, count=2):
@@ -124,19 +133,21 @@ def train_run(config, out=None, overwrite=False, corpus=None, callbacks=(), verb
         A `Run` with the model, tokenizer, evaluation and samples.
     """
     if out is not None and Path(out).exists() and not overwrite:
-        raise FileExistsError(f"{out} already exists; pass overwrite=True (CLI: --overwrite) to replace it.")
+        raise OutputExistsError(f"{out} already exists; pass overwrite=True (CLI: --overwrite) to replace it.")
     if corpus is None:
         if config.corpus == DEFAULT:
             corpus = load_default_corpus(notice=notice)
         else:
-            corpus = load_corpus(config.corpus, column=config.column)
+            corpus = load_corpus(config.corpus, column=config.column, lines=config.line_level)
     # Record what can load the corpus again: a named corpus by name, a local one by path.
     reload_as = corpus.name if corpus.name in NAMED_CORPORA else corpus.source
     config = RunConfig.from_dict({**config.to_dict(), "corpus": reload_as, "column": corpus.column,
                                   "line_level": corpus.line_level})
-    if config.model_type == "vae" and not corpus.line_level:
-        raise ConfigError(f"RunConfig.model_type = 'vae' is invalid for {corpus.name}: a text VAE encodes whole "
-                          f"documents and needs a corpus of one document per line (tang_quatrains, tang_poems, ...)")
+    spec = family(config.model_type)
+    if spec.documents and not corpus.line_level:
+        raise ConfigError(f"RunConfig.model_type = {spec.name!r} is invalid for {corpus.name}: it reads whole "
+                          f"documents and needs a corpus of one document per line (tang_quatrains, tang_poems, "
+                          f"or your own .txt with --documents lines)")
     tokenizer, splits, ids, chars = prepare_data(corpus, config)
     notice(f"Corpus {corpus.name}: {len(corpus.text):,} characters; {config.tokenizer.kind} tokenizer with "
            f"{tokenizer.vocabulary_size:,} tokens; train {len(ids['train']):,} / validation "
@@ -147,18 +158,18 @@ def train_run(config, out=None, overwrite=False, corpus=None, callbacks=(), verb
     strategy = resolve_strategy(config.train.distribution)
     per_replica = check_global_batch(config.train.batch_size, strategy)
     policy = resolve_precision(config.train.precision)
-    notice(f"Precision {policy}; {type(strategy).__name__} with {strategy.num_replicas_in_sync} replica(s), "
+    notice(f"Precision {policy}; {strategy_name(strategy)} with {strategy.num_replicas_in_sync} replica(s), "
            f"global batch {config.train.batch_size} = {per_replica} per replica.")
     keras.utils.set_random_seed(config.train.seed)
     with precision_policy(policy), strategy.scope():
-        model = build_model(config.model_type, vocabulary_size=tokenizer.vocabulary_size, **model_options(config))
+        model = build_run_model(config, tokenizer.vocabulary_size)
         model(tf.zeros((1, 2), tf.int32))
-        epochs, steps_per_epoch = planned_epochs(config.train, len(ids["train"]))
-        if config.model_type == "vae" and config.train.epochs:  # an epoch is a pass over the documents
-            steps_per_epoch = max(1, len(splits["train"]) // config.train.batch_size)
+        batches = (len(splits["train"]) // config.train.batch_size if spec.documents  # a pass over the documents
+                   else window_batches(len(ids["train"]), config.train))
+        epochs, steps_per_epoch = planned_epochs(config.train, batches)
         compile_language_model(model, config.train, total_steps=epochs * steps_per_epoch)
     config.model = {k: v for k, v in model.config.to_dict().items() if k != "vocabulary_size"}
-    if config.model_type == "vae":
+    if spec.documents:
         config.model["seed"] = model.seed
     callbacks = list(callbacks)
     if sample_every:
@@ -174,7 +185,7 @@ def train_run(config, out=None, overwrite=False, corpus=None, callbacks=(), verb
     with atomic_directory(out, overwrite=overwrite) if out else contextlib.nullcontext() as directory:
         fit_options = dict(callbacks=callbacks, verbose=verbose, backup_dir=backup_dir,
                            tensorboard_dir=tensorboard_dir)
-        if config.model_type == "vae":
+        if spec.documents:
             history, evaluation, samples = _fit_vae(model, tokenizer, splits, config, fit_options, notice)
         else:
             history = fit_language_model(model, ids["train"], ids["validation"], config.train, **fit_options)

@@ -6,6 +6,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from lm_keras.errors import OutputExistsError
+
 
 def _umask():
     mask = os.umask(0)
@@ -40,9 +42,7 @@ def atomic_directory(path, overwrite=False):
     """
     path = Path(path)
     if path.exists() and not overwrite:
-        raise FileExistsError(
-            f"{path} already exists; pass overwrite=True (CLI: --overwrite) to replace it."
-        )
+        raise OutputExistsError(f"{path} already exists; pass overwrite=True (CLI: --overwrite) to replace it.")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
     try:

@@ -6,13 +6,14 @@ import pytest
 import tensorflow as tf
 
 from lm_keras.alignment import PolicyGradientTrainer, generate_completions, rloo_advantages, surrogate_objective
-from lm_keras.alignment.sequences import (banned_ids, completion_log_prob, completion_mask, pack_rows, prompt_ids,
+from lm_keras.alignment.sequences import (completion_log_prob, completion_mask, pack_rows, prompt_ids,
                                           sample_completions)
 from lm_keras.alignment.training import copy_model, train_policy_gradient
 from lm_keras.config import PolicyGradientConfig, TrainConfig
 from lm_keras.errors import ConfigError, TrainingError
 from lm_keras.generation import Generator
 from lm_keras.generation.generator import left_pad
+from lm_keras.tokenizers import banned_mask
 
 from conftest import tiny_transformer
 
@@ -100,7 +101,8 @@ def test_sampled_rows_are_the_generators_samples_after_their_prompts(tokenizer, 
     prompts = ["春曉：", "登鸛雀樓：", "涼州詞："]
     ids = prompt_ids(tokenizer, prompts, tiny_lm.context_length, 20)
     padded, mask = left_pad(tf.ragged.constant(ids, dtype=tf.int32))
-    rows, lengths = sample_completions(tiny_lm, padded, mask, banned_ids(tokenizer), 20, 7, 1.0, tokenizer.eos_id)
+    banned = banned_mask(tokenizer.vocabulary_size)
+    rows, lengths = sample_completions(tiny_lm, padded, mask, banned, 20, 7, 1.0, tokenizer.eos_id)
     expected = Generator(tiny_lm, tokenizer).generate_ids(ids, max_new_tokens=20, temperature=1.0, seed=7)
     np.testing.assert_array_equal(lengths.numpy(), [len(i) for i in ids])
     for row, prompt, new in zip(rows.numpy().tolist(), ids, expected):

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from lm_keras.config import TrainConfig
-from lm_keras.evaluation.text_quality import distinct_n, frechet_distance, reverse_lm_nll, score_generations, self_bleu
+from lm_keras.evaluation.text_quality import distinct_n, frechet_distance, self_bleu
+from lm_keras.training.text_quality import reverse_lm_nll, score_generations
 from lm_keras.tokenizers import CharTokenizer
 
 POEMS = ["白日依山盡，黃河入海流。欲窮千里目，更上一層樓。", "床前明月光，疑是地上霜。舉頭望明月，低頭思故鄉。",

@@ -110,3 +110,19 @@ def test_xla_compiled_loop_gives_the_same_tokens(generator):
     compiled = Generator(generator.model, generator.tokenizer, jit_compile=True)
     for kwargs in ({"temperature": 0.0}, {"temperature": 0.9, "top_k": 5, "top_p": 0.9, "seed": 11}):
         assert compiled("the quick", max_new_tokens=15, **kwargs) == generator("the quick", max_new_tokens=15, **kwargs)
+
+
+def test_banned_ids_follow_the_tokenizer_and_the_switches():
+    """[PAD] and [BOS] never; [EOS] and [UNK] on request; a tokenizer whose [EOS] is its [BOS] and [PAD]
+    (GPT-2's <|endoftext|>) keeps it when it may end a text, and one without [UNK] bans nothing for it."""
+    from types import SimpleNamespace
+
+    from lm_keras.generation.generator import banned_ids
+    from lm_keras.tokenizers import BOS_ID, EOS_ID, PAD_ID, UNK_ID
+
+    char = CharTokenizer.train(TEXT)
+    assert banned_ids(char) == (PAD_ID, BOS_ID)
+    assert banned_ids(char, allow_eos=False, allow_unknown=False) == (PAD_ID, UNK_ID, BOS_ID, EOS_ID)
+    gpt2_like = SimpleNamespace(pad_id=50256, bos_id=50256, eos_id=50256, unk_id=None)
+    assert banned_ids(gpt2_like) == () and banned_ids(gpt2_like, allow_unknown=False) == ()
+    assert banned_ids(gpt2_like, allow_eos=False) == (50256,)

@@ -66,7 +66,7 @@ def test_keras_file_round_trip_gives_identical_logits(cell, tmp_path):
 def test_invalid_config_names_the_field():
     with pytest.raises(ConfigError, match=r"RNNConfig.hidden_dim = -1"):
         RNNLanguageModel(10, hidden_dim=-1)
-    with pytest.raises(ValueError, match="model_type='bert'"):
+    with pytest.raises(ConfigError, match="model_type = 'bert' is invalid: must be one of 'rnn', 'transformer'"):
         build_model("bert", vocabulary_size=10)
 
 

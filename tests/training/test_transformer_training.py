@@ -78,8 +78,11 @@ def test_warmup_then_cosine_or_linear_decay():
     ({"min_learning_rate": 0.1}, "TrainConfig.min_learning_rate = 0.1 is invalid"),
 ])
 def test_invalid_training_options_name_the_field(fields, message):
+    """A combination is checked once every field is set: here with the generic recipe (Adam, lr 2e-3)."""
     with pytest.raises(ConfigError, match=message):
-        TrainConfig(**fields)
+        TrainConfig(**fields).resolved()
+    if "weight_decay" in fields:  # the same decay is the Transformer's own recipe (AdamW)
+        assert RunConfig(corpus="x", model_type="transformer", train=TrainConfig(**fields)).train.weight_decay == 0.1
 
 
 @pytest.fixture(scope="module")

@@ -31,7 +31,7 @@ def _cli(*args):
 @pytest.fixture(scope="module")
 def vae_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs") / "vae"
-    result = _cli("train", "--corpus", "tang_quatrains", "--model", "vae", "--vocab-size", 1500, "--hidden-dim", 96,
+    result = _cli("train", "--corpus", "tang_quatrains", "--model", "vae", "--vocab-size", 1500, "--decoder-dim", 96,
                   "--embedding-dim", 48, "--encoder-dim", 48, "--latent-dim", 8, "--batch-norm-gamma", 0.6,
                   "--steps", 40, "--eval-interval", 20, "--eval-batches", 2, "--out", out, "--quiet")
     assert result.returncode == 0, result.stderr
@@ -52,7 +52,7 @@ def test_cli_trains_a_vae_run_that_reloads(vae_run):
 
 @pytest.mark.slow
 def test_cli_generates_from_codes(vae_run):
-    result = _cli("generate", "--model", vae_run, "--interpolate", A, B, "--steps", 3)
+    result = _cli("generate", vae_run, "--interpolate", A, B, "--steps", 3)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     assert [line.split()[0] for line in lines] == ["0.00", "0.50", "1.00"]
@@ -66,7 +66,8 @@ def test_cli_generates_from_codes(vae_run):
     (["train", "--model", "vae", "--word-dropout", "1"], "VAEConfig.word_dropout = 1.0 is invalid"),
     (["train", "--model", "vae", "--beta", "-0.5"], "VAEConfig.beta = -0.5 is invalid"),
     (["train", "--model", "vae", "--corpus", "tiny_shakespeare"], "needs a corpus of one document per line"),
-    (["generate", "--model", "no/such/run", "--interpolate", "a", "b"], "No run directory"),
+    (["generate", "no/such/run", "--interpolate", "a", "b"], "No run directory"),
+    (["train", "--model", "vae", "--hidden-dim", "64"], "--hidden-dim do(es) not apply to --model vae"),
 ])
 def test_cli_bad_vae_input_is_one_clear_line(args, message):
     result = _cli(*args)

@@ -1,0 +1,97 @@
+"""Model families: each one registered once, with everything `train_run`, the CLI and the notebooks need to know.
+
+A family is a `RunConfig.model_type`: its config dataclass (whose fields and defaults are the
+model's options, and the CLI's flags), its training recipe (the `TrainConfig` fields whose
+default differs from the generic one), the Keras class that builds it, and whether it
+reads whole documents or windows of a token stream. Adding a family is one `register`
+call; nothing else in the package switches on `model_type` for these.
+
+    >>> family("transformer").train_defaults["optimizer"]
+    'adamw'
+"""
+
+import dataclasses
+import importlib
+
+from lm_keras.config import GENERIC_TRAINING, RNN_CELLS, RNNConfig, TransformerConfig, VAEConfig
+from lm_keras.errors import ConfigError
+
+
+@dataclasses.dataclass(frozen=True)
+class Family:
+    """One model family.
+
+    Args:
+        name: its `RunConfig.model_type`.
+        config_class: the dataclass of its options (`vocabulary_size` is set from the tokenizer).
+        model_class: "module:Class" of the Keras model, imported when first built.
+        train_defaults: the `TrainConfig` optimisation fields of its recipe (`GENERIC_TRAINING` + changes).
+        documents: reads one whole document per example (a corpus with one document per line).
+        context_from_training: the model's `context_length` defaults to the training windows'.
+        summary: one line for `--help`.
+    """
+
+    name: str
+    config_class: type
+    model_class: str
+    train_defaults: dict
+    documents: bool = False
+    context_from_training: bool = False
+    summary: str = ""
+
+    def model_type(self):
+        module, _, name = self.model_class.partition(":")
+        return getattr(importlib.import_module(module), name)
+
+    def build(self, **options):
+        """The Keras model for `options` (the config class's fields)."""
+        return self.model_type()(**options)
+
+    def option_fields(self):
+        """The config class's fields a user sets (all but `vocabulary_size`)."""
+        return [f for f in dataclasses.fields(self.config_class) if f.name != "vocabulary_size"]
+
+
+FAMILIES = {}
+
+
+def register(family_spec):
+    FAMILIES[family_spec.name] = family_spec
+    return family_spec
+
+
+def family(model_type):
+    """The registered `Family` called `model_type`, or a `ConfigError` naming the known ones."""
+    if model_type not in FAMILIES:
+        raise ConfigError(f"RunConfig.model_type = {model_type!r} is invalid: must be one of "
+                          f"{', '.join(map(repr, FAMILIES))}")
+    return FAMILIES[model_type]
+
+
+def family_of(model):
+    """The family whose class `model` is an instance of, or None (classifiers, GANs, ...)."""
+    for spec in FAMILIES.values():
+        if isinstance(model, spec.model_type()):
+            return spec
+    return None
+
+
+def training_defaults(model_or_type=None):
+    """The optimisation defaults for a model (instance or `model_type`): its family's recipe, else the generic one."""
+    if isinstance(model_or_type, str):
+        return family(model_or_type).train_defaults
+    spec = family_of(model_or_type) if model_or_type is not None else None
+    return spec.train_defaults if spec else GENERIC_TRAINING
+
+
+register(Family(
+    "rnn", RNNConfig, "lm_keras.models.rnn_lm:RNNLanguageModel", GENERIC_TRAINING,
+    summary=f"Embedding -> recurrent layers ({', '.join(RNN_CELLS)}) -> Dense"))
+register(Family(
+    "transformer", TransformerConfig, "lm_keras.models.transformer_lm:TransformerLanguageModel",
+    {**GENERIC_TRAINING, "learning_rate": 1e-3, "optimizer": "adamw", "schedule": "cosine", "warmup_steps": 100,
+     "beta_2": 0.99, "jit_compile": True},   # nanoGPT's recipe (AdamW's decay: ADAMW_WEIGHT_DECAY)
+    context_from_training=True, summary="a GPT (nanoGPT's recipe: AdamW, warm-up, cosine decay, XLA)"))
+register(Family(
+    "vae", VAEConfig, "lm_keras.models.vae:TextVAE", GENERIC_TRAINING, documents=True, context_from_training=True,
+    summary="a text VAE (one document per line)"))
