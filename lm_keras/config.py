@@ -169,8 +169,9 @@ class VAEConfig(_Config):
     fixed and the shift b learned (BN-VAE, Zhu et al. 2020), which keeps the expected KL
     above d·gamma²/2.
 
-    The defaults (BN-VAE with gamma 0.6 and cyclical annealing) are the configuration that
-    kept the most information in z with the best likelihood in `benchmarks/vae_quatrains.py`;
+    The defaults (BN-VAE with gamma 0.6 and cyclical annealing) are, with BN-VAE alone, the
+    best bound among the configurations that keep every unit of z active in
+    `benchmarks/vae_quatrains.py` (docs/vae.md);
     the vanilla VAE of the formulas is `kl_annealing="none", batch_norm_gamma=None`, and it
     collapses (KL < 0.5 nats per poem there).
     """
