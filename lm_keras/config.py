@@ -312,7 +312,8 @@ class TrainConfig(_Config):
     replica's gradient before they are summed, so the threshold is up to
     replicas × clip_norm); `jit_compile` compiles the train step with XLA (True, False,
     or "auto": Keras's choice, on for a single GPU or TPU, off on CPUs and under a
-    distribution strategy).
+    distribution strategy; True is not applied to a step mirrored over several GPUs or
+    CPUs, which TensorFlow cannot compile).
 
     Scale: `batch_size` is the *global* batch, split evenly over the replicas of the
     `distribution` strategy ("auto": a TPU if present, all GPUs if more than one, else one

@@ -6,6 +6,7 @@ import shutil
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from lm_keras.config import TrainConfig
 from lm_keras.data.pipeline import check_length, document_dataset, lm_dataset, window_starts
@@ -29,6 +30,10 @@ def compile_language_model(model, config=None, total_steps=None, **overrides):
         overrides: `TrainConfig` fields to change, e.g. `learning_rate=1e-3, optimizer="adamw"`.
     """
     config = dataclasses.replace(config or TrainConfig(), **overrides).resolved(training_defaults(model))
+    if config.jit_compile is True and _replicated_off_tpu():
+        # TensorFlow cannot XLA-compile a step whose variables are mirrored over several devices
+        # (tensorflow.org/xla/known_issues); a TPU compiles the whole step anyway.
+        config = dataclasses.replace(config, jit_compile=False)
     optimizer = build_optimizer(model, config, total_steps or config.steps)
     if getattr(model, "own_loss", False):  # the VAE computes its objective in its own train_step
         model.compile(optimizer=optimizer, jit_compile=config.jit_compile)
@@ -40,6 +45,11 @@ def compile_language_model(model, config=None, total_steps=None, **overrides):
         jit_compile=config.jit_compile,
     )
     return model
+
+
+def _replicated_off_tpu():
+    strategy = tf.distribute.get_strategy()
+    return strategy.num_replicas_in_sync > 1 and not isinstance(strategy, tf.distribute.TPUStrategy)
 
 
 def planned_epochs(config, batches_per_pass):

@@ -126,7 +126,8 @@ def test_gradient_accumulation_equals_one_big_batch():
         keras.utils.set_random_seed(0)
         model = build_model("transformer", vocabulary_size=40, **SMALL["transformer"])
         model(np.zeros((1, 1), "int32"))
-        compile_language_model(model, TrainConfig(learning_rate=1e-2, gradient_accumulation_steps=steps))
+        compile_language_model(model, TrainConfig(learning_rate=1e-2, optimizer="adam", schedule="constant",
+                                                  warmup_steps=0, gradient_accumulation_steps=steps))
         initial = [w.numpy().copy() for w in model.trainable_weights]
         for i, (bx, by) in enumerate(batches):
             model.train_on_batch(bx, by)
