@@ -23,6 +23,7 @@ tests/pretrained/test_gpt2_adapter.py::test_shims_cached_forward_is_keras_hubs_c
   blocks, the final LayerNorm; the logits are the tied token embedding, `reverse=True`).
 """
 
+import inspect
 from pathlib import Path
 
 from keras import ops
@@ -60,7 +61,7 @@ def cached_forward(backbone, token_ids, positions, attention_mask, layer_caches,
         only, when generating: a prompt's logits at every position would be b x t x 50,257 floats).
     """
     x = backbone.token_embedding(token_ids)
-    x = backbone.embeddings_add((x, backbone.position_embedding(x, positions=positions)))
+    x = backbone.embeddings_add((x, position_vectors(backbone.position_embedding, x, positions)))
     x = backbone.embeddings_dropout(x)
     caches = []
     for layer, cache in zip(backbone.transformer_layers, layer_caches):
@@ -74,3 +75,13 @@ def empty_layer_caches(backbone, batch_size, capacity, dtype):
     """Zero key/value caches in `cached_forward`'s layout (`TransformerDecoder`'s `self_attention_cache`)."""
     shape = (batch_size, 2, capacity, backbone.num_heads, backbone.hidden_dim // backbone.num_heads)
     return tuple(ops.zeros(shape, dtype) for _ in range(backbone.num_layers))
+
+
+def position_vectors(layer, inputs, positions):
+    """`keras_hub.layers.PositionEmbedding` at per-row `positions` (b, t): its `positions=` argument
+    where the installed KerasHub has it, else the rows of its (public) `position_embeddings` table,
+    which is what that argument gathers (KerasHub 0.21 only takes one `start_index` for the batch)."""
+    if "positions" in inspect.signature(layer.call).parameters:
+        return layer(inputs, positions=positions)
+    return ops.cast(ops.take(layer.position_embeddings, positions, axis=0), inputs.dtype)
+
