@@ -201,8 +201,7 @@ def train_command(config, out=None):
     spec = FAMILIES[config.model_type]
     model = dict(config.model)
     words = ["--corpus", config.corpus] + (["--column", config.column] if config.column else [])
-    if config.line_level and Path(config.corpus).suffix.lower() not in (".csv", ".tsv", ".parquet") \
-            and not _is_named_line_corpus(config.corpus):
+    if config.line_level:  # a no-op for tables and the poem corpora, needed for a .txt
         words += ["--documents", "lines"]
     words += ["--model", model.pop("cell_type", "lstm") if spec.name == "rnn" else spec.name]
 
@@ -221,12 +220,6 @@ def train_command(config, out=None):
     changed(dataclasses.fields(TrainConfig), dataclasses.asdict(config.train), resolved_defaults)
     words += ["--out", str(out)] if out else []
     return "python -m lm_keras train " + " ".join(shlex.quote(str(w)) for w in words)
-
-
-def _is_named_line_corpus(name):
-    from lm_keras.data import NAMED_CORPORA
-
-    return name in NAMED_CORPORA
 
 
 def _sampling_args(p):
