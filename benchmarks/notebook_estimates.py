@@ -105,7 +105,8 @@ def trainings(sizes):
                Training("judge LSTM 512", 2000, 64 * 64, rnn_flops(quatrains, 128, 512)),
                Training("latent WGAN-GP (5 critic steps)", 3000, 64, 6 * 5 * 2 * 256 * 256),
                Training("sequence GAN", 300, 64 * 33, 2 * lstm_256, decoded_tokens_per_step=33),
-               *[Training("reverse LM", 600, 64 * 64, lstm_256)] * 10],
+               # one per scored sample set: real poems, 4 temperatures, 2 latent-GAN decodings, the sequence GAN
+               *[Training("reverse LM", 600, 64 * 64, lstm_256)] * 8],
         "07": [Training("speed table: nanoGPT Shakespeare model", 6 * 50, 64 * 256,
                         transformer_flops(shakespeare, 6, 384, 256)),
                Training("nanoGPT CPU model, 5 runs of 1,000 steps or part", 4000, 16 * 64, nanogpt_cpu)],

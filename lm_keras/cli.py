@@ -302,10 +302,10 @@ def _command(sub, name, func, summary, description):
 
 def cmd_train(args):
     from lm_keras.training import train_run
-    from lm_keras.training.run import build_run_model
+    from lm_keras.training.run import check_model_options
 
     config = run_config_from_args(args)
-    build_run_model(config, vocabulary_size=8)  # check the model's fields before loading any data
+    check_model_options(config)  # before loading any data
     out = args.out
     if out is None:
         from lm_keras.utils.paths import saved_models_dir

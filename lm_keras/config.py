@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from lm_keras.errors import ConfigError
 
 RNN_CELLS = ("lstm", "gru", "simple_rnn")
-TOKENIZER_KINDS = ("char", "word", "subword")
+TOKENIZER_KINDS = ("char", "word", "subword")   # trained on the corpus
+PRETRAINED_TOKENIZER_KINDS = ("gpt2_bpe",)      # brought by a pretrained model (recorded, never trained)
 SAMPLING_MODES = ("random", "sequential")
 POSITION_ENCODINGS = ("learned", "sinusoidal", "rotary")
 OPTIMIZERS = ("adam", "adamw")
@@ -215,6 +216,22 @@ class VAEConfig(_Config):
 
 
 @dataclass
+class GPT2Config(_Config):
+    """A pretrained KerasHub GPT-2, fine-tuned (whole, or through LoRA factors); it brings its own tokenizer."""
+
+    preset: str = option("gpt2_base_en", "KerasHub GPT-2 preset name, or a local preset directory")
+    lora_rank: int | None = option(8, "rank of the LoRA factors on attention query/value; none: train every weight")
+    context_length: int | None = option(None, "the cache's capacity and scoring window", cli=False,
+                                        default_text="the training windows'")
+
+    def __post_init__(self):
+        if not isinstance(self.preset, str) or not self.preset:
+            _fail(self, "preset", "must be a preset name or a directory")
+        _int_at_least(self, "lora_rank", 1, optional=True)
+        _int_at_least(self, "context_length", 1, optional=True)
+
+
+@dataclass
 class LatentGANConfig(_Config):
     """A GAN on the code space of a text autoencoder (ARAE, Zhao et al. 2018).
 
@@ -282,7 +299,7 @@ class TokenizerConfig(_Config):
     lowercase: bool = option(False, "lower-case the text (word and subword)")
 
     def __post_init__(self):
-        _choice(self, "kind", TOKENIZER_KINDS)
+        _choice(self, "kind", TOKENIZER_KINDS + PRETRAINED_TOKENIZER_KINDS)
         _int_at_least(self, "max_vocabulary_size", 8, optional=True)
         _int_at_least(self, "min_frequency", 1)
         if self.kind == "subword" and self.max_vocabulary_size is None:

@@ -2,8 +2,9 @@
 
 A family is a `RunConfig.model_type`: its config dataclass (whose fields and defaults are the
 model's options, and the CLI's flags), its training recipe (the `TrainConfig` fields whose
-default differs from the generic one), the Keras class that builds it, and whether it
-reads whole documents or windows of a token stream. Adding a family is one `register`
+default differs from the generic one), the Keras class that builds it, whether it reads whole
+documents or windows of a token stream, and, for a pretrained model, where its tokenizer
+comes from (otherwise one is trained on the corpus). Adding a family is one `register`
 call; nothing else in the package switches on `model_type` for these.
 
     >>> family("transformer").train_defaults["optimizer"]
@@ -13,7 +14,7 @@ call; nothing else in the package switches on `model_type` for these.
 import dataclasses
 import importlib
 
-from lm_keras.config import GENERIC_TRAINING, RNN_CELLS, RNNConfig, TransformerConfig, VAEConfig
+from lm_keras.config import GENERIC_TRAINING, RNN_CELLS, GPT2Config, RNNConfig, TransformerConfig, VAEConfig
 from lm_keras.errors import ConfigError
 
 
@@ -29,6 +30,9 @@ class Family:
         documents: reads one whole document per example (a corpus with one document per line).
         context_from_training: the model's `context_length` defaults to the training windows'.
         summary: one line for `--help`.
+        constructor: the class's method that builds it from the options (default: the class itself).
+        pretrained_tokenizer: "module:function" giving the tokenizer of a pretrained model from its
+            options; None: a tokenizer is trained on the corpus (`RunConfig.tokenizer`).
     """
 
     name: str
@@ -38,14 +42,32 @@ class Family:
     documents: bool = False
     context_from_training: bool = False
     summary: str = ""
+    constructor: str | None = None
+    pretrained_tokenizer: str | None = None
 
     def model_type(self):
         module, _, name = self.model_class.partition(":")
         return getattr(importlib.import_module(module), name)
 
+    def options(self, **given):
+        """`given` over the config class's defaults: every option the model is built with."""
+        defaults = {f.name: f.default for f in dataclasses.fields(self.config_class)
+                    if f.default is not dataclasses.MISSING}
+        return {**defaults, **given}
+
     def build(self, **options):
-        """The Keras model for `options` (the config class's fields)."""
-        return self.model_type()(**options)
+        """The Keras model for `options` (the config class's fields and `vocabulary_size`)."""
+        cls = self.model_type()
+        options = self.options(**options)
+        return getattr(cls, self.constructor)(**options) if self.constructor else cls(**options)
+
+    def tokenizer(self, **options):
+        """The tokenizer that comes with a pretrained model (from its options' `preset`); None: a tokenizer is
+        trained on the corpus."""
+        if not self.pretrained_tokenizer:
+            return None
+        module, _, name = self.pretrained_tokenizer.partition(":")
+        return getattr(importlib.import_module(module), name)(self.options(**options)["preset"])
 
     def option_fields(self):
         """The config class's fields a user sets (all but `vocabulary_size`)."""
@@ -95,3 +117,10 @@ register(Family(
 register(Family(
     "vae", VAEConfig, "lm_keras.models.vae:TextVAE", GENERIC_TRAINING, documents=True, context_from_training=True,
     summary="a text VAE (one document per line)"))
+register(Family(
+    "gpt2", GPT2Config, "lm_keras.pretrained.model:KerasHubLanguageModel",
+    {**GENERIC_TRAINING, "learning_rate": 5e-4, "optimizer": "adamw", "schedule": "cosine", "warmup_steps": 50,
+     "jit_compile": True},   # LoRA fine-tuning (tutorial 11)
+    context_from_training=True, constructor="from_preset",
+    pretrained_tokenizer="lm_keras.pretrained.loading:load_gpt2_tokenizer",
+    summary="a pretrained KerasHub GPT-2, fine-tuned (LoRA by default); it brings its own BPE tokenizer"))

@@ -32,6 +32,8 @@ CONFIGS = {
                      model={"latent_dim": 8, "decoder": "gru", "decoder_dim": 64, "batch_norm_gamma": None,
                             "kl_annealing": "linear"},
                      train=TrainConfig(batch_size=16, eval_interval=50, early_stopping_patience=2)),
+    "gpt2": RunConfig(corpus="tiny_shakespeare", model_type="gpt2", model={"preset": "presets/my gpt2", "lora_rank": None},
+                      train=TrainConfig(context_length=128, steps=200, learning_rate=1e-4, schedule="linear")),
 }
 
 
@@ -142,7 +144,12 @@ def test_the_cli_and_train_run_write_the_same_config(model_type, tmp_path):
     poems.write_text("床前明月光，疑是地上霜。舉頭望明月，低頭思故鄉。\n白日依山盡，黃河入海流。欲窮千里目，更上一層樓。\n" * 40,
                      encoding="utf-8")
     small = {"rnn": {"cell_type": "gru", "hidden_dim": 16}, "transformer": {"num_layers": 1, "num_heads": 2, "d_model": 16},
-             "vae": {"latent_dim": 4, "embedding_dim": 8, "encoder_dim": 8, "decoder_dim": 16}}[model_type]
+             "vae": {"latent_dim": 4, "embedding_dim": 8, "encoder_dim": 8, "decoder_dim": 16},
+             "gpt2": {"preset": str(tmp_path / "tiny_gpt2"), "lora_rank": 2}}[model_type]
+    if model_type == "gpt2":
+        from lm_keras.pretrained import build_tiny_gpt2
+
+        build_tiny_gpt2().save_to_preset(small["preset"])
     config = RunConfig(corpus=str(poems), line_level=True, model_type=model_type, model=small,
                        train=TrainConfig(context_length=32, batch_size=4, steps=2, eval_interval=1, eval_batches=1))
     result = _cli(*shlex.split(cli.train_command(config, out=tmp_path / "cli"))[3:])

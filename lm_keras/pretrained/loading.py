@@ -53,6 +53,20 @@ def load_gpt2(preset, dtype=None, download=True):
         from lm_keras.training.devices import resolve_precision
 
         dtype = resolve_precision("auto")
+    return _from_preset(keras_hub.models.GPT2CausalLM, preset, download, dtype=dtype)
+
+
+def load_gpt2_tokenizer(preset, download=True):
+    """The `KerasHubTokenizer` of a GPT-2 preset (its vocabulary and merges only, no weights)."""
+    import keras_hub
+
+    from lm_keras.pretrained.tokenizer import KerasHubTokenizer
+
+    return KerasHubTokenizer.from_keras_hub(_from_preset(keras_hub.models.GPT2Tokenizer, preset, download))
+
+
+def _from_preset(cls, preset, download, **options):
+    """`cls.from_preset` of a preset name, handle or directory; every failure is a `ModelLoadError`."""
     if _looks_like_path(preset):
         directory = Path(preset).expanduser()
         if not (directory / "config.json").is_file():
@@ -73,7 +87,7 @@ def load_gpt2(preset, dtype=None, download=True):
         # about optional files that the preset does not have, which fails offline.
         source = cached or handle
     try:
-        return keras_hub.models.GPT2CausalLM.from_preset(source, dtype=dtype)
+        return cls.from_preset(source, **options)
     except Exception as e:  # noqa: BLE001  (network, HTTP, file and format errors all end here)
         reason = (str(e).strip().splitlines() or [type(e).__name__])[0][:300]
         if handle is None:

@@ -14,6 +14,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from lm_keras.errors import ConfigError
 from lm_keras.models.base import CachedLanguageModel
 from lm_keras.pretrained.shims import cached_forward, empty_layer_caches
 
@@ -27,9 +28,11 @@ class KerasHubLanguageModel(CachedLanguageModel):
         causal_lm: the KerasHub model (its preprocessor is not used: ids go in, logits come out).
         context_length: the cache's capacity and the scoring window, at most (and by default)
             the model's `max_sequence_length`; smaller saves memory when generating.
+        preset, lora_rank: where the weights came from and the rank of the LoRA factors enabled on
+            them (`from_preset`), recorded in `config` (the `gpt2` family's `GPT2Config`).
     """
 
-    def __init__(self, causal_lm, context_length=None, **kwargs):
+    def __init__(self, causal_lm, context_length=None, preset=None, lora_rank=None, **kwargs):
         super().__init__(**kwargs)
         limit = causal_lm.backbone.max_sequence_length
         context_length = limit if context_length is None else context_length
@@ -37,21 +40,43 @@ class KerasHubLanguageModel(CachedLanguageModel):
             raise ValueError(f"context_length={context_length!r} is invalid: must be an integer in [1, {limit}] "
                              f"(the model's max_sequence_length)")
         self.causal_lm = causal_lm
-        self.max_context_length = context_length
+        self.context_length = context_length   # the cache's capacity and the scoring window
+        self.vocabulary_size = causal_lm.backbone.vocabulary_size
+        self.preset, self.lora_rank = preset, lora_rank
         self.built = True  # the KerasHub model is built; this one adds no weights
+
+    @classmethod
+    def from_preset(cls, preset, vocabulary_size=None, context_length=None, lora_rank=None):
+        """The GPT-2 of a KerasHub preset (`load_gpt2`), with rank-`lora_rank` LoRA enabled (None: every weight
+        trains); `vocabulary_size`, when given, must be the preset's (its tokenizer's, `load_gpt2_tokenizer`)."""
+        from lm_keras.pretrained.loading import load_gpt2
+        from lm_keras.pretrained.lora import enable_lora
+
+        causal_lm = load_gpt2(preset)
+        limit = causal_lm.backbone.max_sequence_length
+        if context_length is not None and context_length > limit:
+            raise ConfigError(f"context_length = {context_length} is invalid for the GPT-2 preset {preset!r}: it "
+                              f"reads at most {limit} tokens (TrainConfig.context_length, CLI --context)")
+        model = cls(causal_lm, context_length, preset=str(preset), lora_rank=lora_rank)
+        if vocabulary_size is not None and vocabulary_size != model.vocabulary_size:
+            raise ValueError(f"vocabulary_size={vocabulary_size} is invalid: the preset {preset!r} has "
+                             f"{model.vocabulary_size} tokens")
+        if lora_rank is not None:
+            enable_lora(model, lora_rank)
+        return model
+
+    @property
+    def config(self):
+        """Its `GPT2Config` (the `gpt2` family's options)."""
+        from lm_keras.config import GPT2Config
+
+        return GPT2Config(preset=self.preset or "(not from a preset)", lora_rank=self.lora_rank,
+                          context_length=self.context_length)
 
     @property
     def backbone(self):
         """The KerasHub backbone (a property, not an attribute: Keras would save its weights twice)."""
         return self.causal_lm.backbone
-
-    @property
-    def vocabulary_size(self):
-        return self.backbone.vocabulary_size
-
-    @property
-    def context_length(self):
-        return self.max_context_length
 
     def call(self, token_ids, training=None):
         """token_ids (b, t), t <= context_length -> float32 logits (b, t, vocabulary_size), KerasHub's forward pass."""
@@ -97,14 +122,23 @@ class KerasHubLanguageModel(CachedLanguageModel):
         self._resume_values = ()
 
     def get_config(self):
-        return {**super().get_config(), "causal_lm": keras.saving.serialize_keras_object(self.causal_lm),
-                "context_length": self.context_length}
+        causal_lm = keras.saving.serialize_keras_object(self.causal_lm)
+        causal_lm.pop("compile_config", None)  # KerasHub compiles a task when built; this model compiles itself
+        return {**super().get_config(), "causal_lm": causal_lm,
+                "context_length": self.context_length, "preset": self.preset, "lora_rank": self.lora_rank}
 
     @classmethod
     def from_config(cls, config):
         import keras_hub  # noqa: F401  (registers the KerasHub classes the config names)
 
-        return cls(**{**config, "causal_lm": keras.saving.deserialize_keras_object(config["causal_lm"])})
+        model = cls(**{**config, "causal_lm": keras.saving.deserialize_keras_object(config["causal_lm"])})
+        if model.lora_rank:
+            # Keras saves a LoRA layer's kernel merged (kernel + BA) and its layers come back without
+            # factors: enabled again, they start at B = 0, the same function, and train as before.
+            from lm_keras.pretrained.lora import enable_lora
+
+            enable_lora(model, model.lora_rank)
+        return model
 
 
 def from_keras_hub(causal_lm, context_length=None):

@@ -32,7 +32,6 @@ class KerasHubTokenizer(Tokenizer):
     """
 
     kind = "gpt2_bpe"
-    pretrained = True   # it comes with the preset: `create_tokenizer` does not list it
     #: its export must `import tensorflow_text` before loading (the BPE pre-split op lives there)
     needs_tensorflow_text = True
     unk_id = None

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from lm_keras.config import PRETRAINED_TOKENIZER_KINDS
 from lm_keras.utils.atomic import atomic_file
 
 PAD, UNK, BOS, EOS = "[PAD]", "[UNK]", "[BOS]", "[EOS]"
@@ -40,9 +41,10 @@ def banned_mask(vocabulary_size, banned_ids=(PAD_ID, BOS_ID)):
 
 
 # The one tokenizer registry: kind -> the module that defines (and registers) its class. A module
-# is imported when its kind is first asked for, so tensorflow_text loads only for "subword".
+# is imported when its kind is first asked for, so tensorflow_text loads only for "subword" (and
+# KerasHub for GPT-2's byte-level BPE, which comes with a pretrained model and is never trained here).
 _MODULES = {"char": "lm_keras.tokenizers.char", "word": "lm_keras.tokenizers.word",
-            "subword": "lm_keras.tokenizers.subword"}
+            "subword": "lm_keras.tokenizers.subword", "gpt2_bpe": "lm_keras.pretrained.tokenizer"}
 _CLASSES = {}
 
 
@@ -55,9 +57,9 @@ def register_tokenizer(cls):
 
 def tokenizer_kinds():
     """The kinds `create_tokenizer` trains on a corpus, in registration order: ("char", "word", "subword").
-    A pretrained tokenizer (GPT-2's byte-level BPE, `pretrained = True`) is registered for
+    A pretrained tokenizer (`PRETRAINED_TOKENIZER_KINDS`: GPT-2's byte-level BPE) is there for
     `load_tokenizer` only."""
-    return tuple(kind for kind in _MODULES if not getattr(_CLASSES.get(kind), "pretrained", False))
+    return tuple(kind for kind in _MODULES if kind not in PRETRAINED_TOKENIZER_KINDS)
 
 
 def tokenizer_class(kind):

@@ -1,6 +1,7 @@
 """The whole road for one run: corpus -> tokenizer -> dataset -> model -> fit -> evaluate -> samples -> save."""
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
@@ -8,7 +9,7 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from lm_keras.config import RunConfig
+from lm_keras.config import RunConfig, TokenizerConfig
 from lm_keras.data import NAMED_CORPORA, encode_documents, load_corpus, load_default_corpus, split_corpus
 from lm_keras.data.pipeline import encode_rows
 from lm_keras.evaluation import evaluate_language_model, evaluate_vae
@@ -27,15 +28,18 @@ from lm_keras.utils.atomic import atomic_directory
 DEFAULT = "default"
 
 
-def prepare_data(corpus, config):
-    """Split `corpus`, train the tokenizer on the training split, encode every split.
+def prepare_data(corpus, config, tokenizer=None):
+    """Split `corpus`, train the tokenizer on the training split (unless one is given, e.g. a pretrained
+    model's), encode every split.
 
     Returns (tokenizer, documents per split, ids per split, characters per split).
     """
     train = config.train
     splits = split_corpus(corpus, train.validation_fraction, train.test_fraction, train.seed)
     tok = config.tokenizer
-    tokenizer = create_tokenizer(tok.kind, splits["train"], tok.max_vocabulary_size, tok.min_frequency, tok.lowercase)
+    if tokenizer is None:
+        tokenizer = create_tokenizer(tok.kind, splits["train"], tok.max_vocabulary_size, tok.min_frequency,
+                                     tok.lowercase)
     ids = {name: encode_documents(docs, tokenizer, add_special_tokens=corpus.line_level)
            for name, docs in splits.items()}
     # Line-level documents end in [EOS], which stands for the newline of the text.
@@ -57,6 +61,19 @@ def model_options(config):
                               f"invalid: must be >= TrainConfig.context_length = {config.train.context_length} "
                               f"(the training windows)")
     return options
+
+
+def check_model_options(config):
+    """Check a `RunConfig`'s model options against its family's config class (a `ConfigError` naming the
+    first wrong one), before any data or weights are loaded."""
+    spec = family(config.model_type)
+    names = {f.name for f in dataclasses.fields(spec.config_class)}
+    unknown = sorted(set(config.model) - names)
+    if unknown:
+        raise ConfigError(f"RunConfig.model has options that {spec.config_class.__name__} does not: "
+                          f"{', '.join(unknown)} (it has {', '.join(sorted(names - {'vocabulary_size'}))})")
+    options = {k: v for k, v in model_options(config).items() if k in names}
+    spec.config_class(**spec.options(**options, **({"vocabulary_size": 8} if "vocabulary_size" in names else {})))
 
 
 def build_run_model(config, vocabulary_size):
@@ -148,7 +165,10 @@ def train_run(config, out=None, overwrite=False, corpus=None, callbacks=(), verb
         raise ConfigError(f"RunConfig.model_type = {spec.name!r} is invalid for {corpus.name}: it reads whole "
                           f"documents and needs a corpus of one document per line (tang_quatrains, tang_poems, "
                           f"or your own .txt with --documents lines)")
-    tokenizer, splits, ids, chars = prepare_data(corpus, config)
+    pretrained_tokenizer = spec.tokenizer(**model_options(config))
+    if pretrained_tokenizer is not None:  # recorded as what it is: no tokenizer is trained
+        config.tokenizer = TokenizerConfig(kind=pretrained_tokenizer.kind)
+    tokenizer, splits, ids, chars = prepare_data(corpus, config, pretrained_tokenizer)
     notice(f"Corpus {corpus.name}: {len(corpus.text):,} characters; {config.tokenizer.kind} tokenizer with "
            f"{tokenizer.vocabulary_size:,} tokens; train {len(ids['train']):,} / validation "
            f"{len(ids['validation']):,} tokens.")

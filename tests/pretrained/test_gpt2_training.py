@@ -1,11 +1,13 @@
 """LoRA fine-tuning of the tiny GPT-2 through the project's own trainer (`compile_language_model` +
 `fit_language_model`): the loss falls, only the LoRA-enabled weights move, and a stopped run resumes."""
 
+import dataclasses
+
 import keras
 import numpy as np
 import pytest
 
-from lm_keras.config import TrainConfig
+from lm_keras.config import GENERIC_TRAINING, TrainConfig
 from lm_keras.data.pipeline import encode_documents
 from lm_keras.evaluation import evaluate_language_model
 from lm_keras.pretrained import build_tiny_gpt2, count_trainable, enable_lora, from_keras_hub
@@ -14,8 +16,9 @@ from lm_keras.training import compile_language_model, fit_language_model
 PRETRAINING = ["the quick brown fox jumps over the lazy dog", "a stitch in time saves nine",
                "all that glitters is not gold", "the early bird catches the worm"] * 6
 DOCUMENTS = ["the cat sat on the mat and the dog ran in the house", "she sells sea shells on the sea shore"] * 8
-CONFIG = TrainConfig(context_length=32, batch_size=4, steps=24, eval_interval=8, eval_batches=2, learning_rate=3e-2,
-                     seed=0)
+# Adam at a constant rate (the generic recipe, not GPT-2's warm-up of 50 steps): a few steps must move the loss.
+CONFIG = TrainConfig(**{**GENERIC_TRAINING, "learning_rate": 3e-2}, context_length=32, batch_size=4, steps=24,
+                     eval_interval=8, eval_batches=2, seed=0)
 
 
 @pytest.fixture(scope="module")
@@ -24,8 +27,7 @@ def pretrained(tmp_path_factory):
     model (at random initialisation the frozen output embedding is too small for the logits to move)."""
     model, tokenizer = from_keras_hub(build_tiny_gpt2())
     ids = encode_documents(PRETRAINING, tokenizer, add_special_tokens=True)
-    config = TrainConfig(context_length=32, batch_size=8, steps=40, eval_interval=40, eval_batches=1,
-                         learning_rate=1e-2, seed=0)
+    config = dataclasses.replace(CONFIG, batch_size=8, steps=40, eval_interval=40, eval_batches=1, learning_rate=1e-2)
     compile_language_model(model, config)
     fit_language_model(model, ids, ids, config, verbose=0)
     path = tmp_path_factory.mktemp("pretrained") / "tiny_gpt2.weights.h5"
