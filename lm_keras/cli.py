@@ -140,6 +140,8 @@ def _train_parser(sub):
                            ".txt file, a folder or glob of .txt files, or a .csv/.tsv/.parquet table; 'default' is "
                            "tiny_shakespeare, or python_docs when it cannot be had offline (default: default)")
     data.add_argument("--column", help="text column of a table corpus")
+    data.add_argument("--label-column", help="label column of a table corpus (a classifier's; --corpus may also "
+                                             "be a poet task: li_du, ten_poets)")
     data.add_argument("--documents", choices=("text", "lines"), default="text",
                       help="read .txt files as one continuous text, or as one document per line (a text VAE "
                            "needs documents; tables and the poem corpora are always by line) (default: text)")
@@ -189,7 +191,8 @@ def run_config_from_args(args):
                           f"see python -m lm_keras train --help)")
     if spec.name == "rnn":
         model["cell_type"] = args.model
-    return RunConfig(corpus=args.corpus, column=args.column, line_level=args.documents == "lines",
+    return RunConfig(corpus=args.corpus, column=args.column, label_column=args.label_column,
+                     line_level=args.documents == "lines",
                      tokenizer=TokenizerConfig(**_given(args, dataclasses.fields(TokenizerConfig))),
                      model=model, model_type=spec.name,
                      train=TrainConfig(**_given(args, dataclasses.fields(TrainConfig))))
@@ -201,6 +204,7 @@ def train_command(config, out=None):
     spec = FAMILIES[config.model_type]
     model = dict(config.model)
     words = ["--corpus", config.corpus] + (["--column", config.column] if config.column else [])
+    words += ["--label-column", config.label_column] if config.label_column else []
     if config.line_level:  # a no-op for tables and the poem corpora, needed for a .txt
         words += ["--documents", "lines"]
     words += ["--model", model.pop("cell_type", "lstm") if spec.name == "rnn" else spec.name]
@@ -317,7 +321,7 @@ def cmd_train(args):
                     backup=not args.no_backup, tensorboard_dir=args.tensorboard, sample_every=args.sample_every)
     if FAMILIES[config.model_type].documents:
         print("\nDecoded from codes drawn from the prior (greedy):\n" + "\n".join(run.samples) + "\n")
-    else:
+    elif not FAMILIES[config.model_type].labels:
         print(f"\nSample (temperature 0.8):\n{run.samples[0]}\n")
     print(f"Saved to {run.path}")
     return 0
@@ -329,6 +333,8 @@ def cmd_generate(args):
     run = load_run(args.run)
     if FAMILIES[run.config.model_type].documents:
         return _generate_from_codes(run, args)
+    if FAMILIES[run.config.model_type].labels:
+        return _classify(run, args)
     if args.interpolate or args.reconstruct or args.sample:
         raise ConfigError(f"--interpolate, --reconstruct and --sample need a text VAE run; "
                          f"{run.path} is a {run.config.model_type} language model")
@@ -339,6 +345,19 @@ def cmd_generate(args):
         top_p=args.top_p, seed=args.seed, stop_at_eos=not args.no_stop, num_beams=args.beams,
         length_penalty=args.length_penalty)
     print("\n\n---\n\n".join(texts))
+    return 0
+
+
+def _classify(run, args):
+    """`generate` for a classifier run: the class of each --prompt, with its probability."""
+    from lm_keras.data.classification import encode_texts
+
+    if not args.prompt:
+        raise ConfigError(f"{run.path} is a classifier: give the texts to classify with --prompt TEXT")
+    probabilities = run.model.predict_probabilities(encode_texts(args.prompt, run.tokenizer,
+                                                                 run.config.train.context_length))
+    for text, p in zip(args.prompt, probabilities):
+        print(f"{run.labels[int(p.argmax())]}\t{p.max():.3f}\t{text}")
     return 0
 
 
@@ -370,6 +389,8 @@ def cmd_evaluate(args):
     if not args.run and not args.ngram:
         raise ConfigError("give a run directory, --ngram ORDER, or both")
     run = load_run(args.run) if args.run else None
+    if run and FAMILIES[run.config.model_type].labels:
+        return _evaluate_classifier(run, args)
     train = run.config.train if run else TrainConfig(seed=args.seed)
     corpus_name = args.corpus or (run.config.corpus if run else "default")
     if corpus_name == "default":
@@ -415,6 +436,37 @@ def cmd_evaluate(args):
                                        "num_tokens"]]
         print(f"{corpus.name}, {args.split} split")
         print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    return 0
+
+
+def _evaluate_classifier(run, args):
+    """`evaluate` for a classifier run: accuracy, macro-F1 (bootstrap intervals) and per-class figures on a
+    split of its own labelled data."""
+    from lm_keras.data.classification import encode_texts
+    from lm_keras.evaluation import evaluate_classifier
+    from lm_keras.training.run import labelled_data
+
+    if args.ngram or args.corpus:
+        raise ConfigError("a classifier run is evaluated on a split of its own labelled data (no --ngram, --corpus)")
+    data = labelled_data(run.config)
+    if not data.texts[args.split]:
+        raise ConfigError(f"The {args.split} split of {data.name} is empty "
+                          f"(test_fraction={run.config.train.test_fraction}).")
+    rows = encode_texts(data.texts[args.split], run.tokenizer, run.config.train.context_length)
+    report = evaluate_classifier(run.model, rows, data.targets[args.split], run.labels, seed=run.config.train.seed)
+    result = {"data": data.name, "split": args.split, "n": report["n"], "accuracy": report["accuracy"],
+              "accuracy_ci": report["accuracy_ci"], "macro_f1": report["macro_f1"],
+              "macro_f1_ci": report["macro_f1_ci"], "majority_baseline": data.majority_baseline(args.split),
+              "per_class": report["per_class"]}
+    if args.json:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        import pandas as pd
+
+        print(f"{data.name}, {args.split} split, {result['n']:,} texts: accuracy {result['accuracy']:.3f} "
+              f"[{result['accuracy_ci'][0]:.3f}, {result['accuracy_ci'][1]:.3f}], macro-F1 {result['macro_f1']:.3f}; "
+              f"majority class {result['majority_baseline']:.3f}")
+        print(pd.DataFrame(result["per_class"]).T.astype({"support": int}).to_string(float_format=lambda v: f"{v:.3f}"))
     return 0
 
 

@@ -25,6 +25,7 @@ DECODERS = ("lstm", "gru", "transformer")
 KL_ANNEALING = ("none", "linear", "cyclical")
 LATENT_CONDITIONING = ("input_and_state", "input", "state", "none")
 GAN_LOSSES = ("wgan_gp", "non_saturating")
+CLASSIFIER_POOLINGS = ("last", "mean", "max")
 
 # The optimisation defaults of every model without a recipe of its own (RNNs, the VAE,
 # classifiers, GANs, the alignment trainers); a model family may have its own (lm_keras.families).
@@ -437,6 +438,7 @@ class RunConfig(_Config):
 
     corpus: str
     column: str | None = None  # text column of a table corpus
+    label_column: str | None = None  # label column of a table corpus (a classifier's)
     line_level: bool = False  # one document per line, encoded as [BOS] document [EOS]
     tokenizer: TokenizerConfig = field(default_factory=TokenizerConfig)
     model: dict = field(default_factory=dict)
@@ -456,9 +458,6 @@ class RunConfig(_Config):
         return cls(**values)
 
 
-CLASSIFIER_POOLINGS = ("last", "mean", "max")
-
-
 @dataclass
 class LSTMClassifierConfig(_Config):
     """Embedding(mask_zero) -> LSTM -> pooling -> Dense(dense_dim, relu) -> Dense(num_classes) logits.
@@ -469,11 +468,12 @@ class LSTMClassifierConfig(_Config):
 
     vocabulary_size: int
     num_classes: int
-    embedding_dim: int = 64
-    hidden_dim: int = 128
-    dense_dim: int = 64
-    dropout: float = 0.0
-    pooling: str = "last"
+    embedding_dim: int = option(64, "token embedding size")
+    hidden_dim: int = option(128, "LSTM state size")
+    dense_dim: int = option(64, "width of the Dense layer before the logits")
+    dropout: float = option(0.0, "dropout rate")
+    pooling: str = option("last", "what the LSTM's states become: the last real one, or their masked mean or max",
+                          choices=CLASSIFIER_POOLINGS)
 
     def __post_init__(self):
         _int_at_least(self, "vocabulary_size", 2)

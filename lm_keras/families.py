@@ -4,7 +4,7 @@ A family is a `RunConfig.model_type`: its config dataclass (whose fields and def
 model's options, and the CLI's flags), its training recipe (the `TrainConfig` fields whose
 default differs from the generic one), the Keras class that builds it, whether it reads whole
 documents or windows of a token stream, and, for a pretrained model, where its tokenizer
-comes from (otherwise one is trained on the corpus). Adding a family is one `register`
+comes from (otherwise one is trained on the corpus); a classifier reads labelled texts. Adding a family is one `register`
 call; nothing else in the package switches on `model_type` for these.
 
     >>> family("transformer").train_defaults["optimizer"]
@@ -14,7 +14,8 @@ call; nothing else in the package switches on `model_type` for these.
 import dataclasses
 import importlib
 
-from lm_keras.config import GENERIC_TRAINING, RNN_CELLS, GPT2Config, RNNConfig, TransformerConfig, VAEConfig
+from lm_keras.config import (GENERIC_TRAINING, RNN_CELLS, GPT2Config, LSTMClassifierConfig, RNNConfig,
+                             TransformerConfig, VAEConfig)
 from lm_keras.errors import ConfigError
 
 
@@ -28,6 +29,8 @@ class Family:
         model_class: "module:Class" of the Keras model, imported when first built.
         train_defaults: the `TrainConfig` optimisation fields of its recipe (`GENERIC_TRAINING` + changes).
         documents: reads one whole document per example (a corpus with one document per line).
+        labels: a classifier: reads labelled texts (a table's text and label columns, or a poet task)
+            and answers a class, not the next token.
         context_from_training: the model's `context_length` defaults to the training windows'.
         summary: one line for `--help`.
         constructor: the class's method that builds it from the options (default: the class itself).
@@ -40,6 +43,7 @@ class Family:
     model_class: str
     train_defaults: dict
     documents: bool = False
+    labels: bool = False
     context_from_training: bool = False
     summary: str = ""
     constructor: str | None = None
@@ -51,9 +55,7 @@ class Family:
 
     def options(self, **given):
         """`given` over the config class's defaults: every option the model is built with."""
-        defaults = {f.name: f.default for f in dataclasses.fields(self.config_class)
-                    if f.default is not dataclasses.MISSING}
-        return {**defaults, **given}
+        return {**{f.name: f.default for f in self.option_fields()}, **given}
 
     def build(self, **options):
         """The Keras model for `options` (the config class's fields and `vocabulary_size`)."""
@@ -70,8 +72,9 @@ class Family:
         return getattr(importlib.import_module(module), name)(self.options(**options)["preset"])
 
     def option_fields(self):
-        """The config class's fields a user sets (all but `vocabulary_size`)."""
-        return [f for f in dataclasses.fields(self.config_class) if f.name != "vocabulary_size"]
+        """The config class's fields a user sets: those with a default (not `vocabulary_size` or
+        `num_classes`, which the data sets)."""
+        return [f for f in dataclasses.fields(self.config_class) if f.default is not dataclasses.MISSING]
 
 
 FAMILIES = {}
@@ -124,3 +127,7 @@ register(Family(
     context_from_training=True, constructor="from_preset",
     pretrained_tokenizer="lm_keras.pretrained.loading:load_gpt2_tokenizer",
     summary="a pretrained KerasHub GPT-2, fine-tuned (LoRA by default); it brings its own BPE tokenizer"))
+register(Family(
+    "lstm_classifier", LSTMClassifierConfig, "lm_keras.models.classifier:LSTMClassifier", GENERIC_TRAINING,
+    labels=True, summary="the documents' Embedding -> LSTM -> Dense text classifier, corrected (a table with "
+                         "--label-column, or a poet task: li_du, ten_poets)"))

@@ -7,6 +7,7 @@
         metrics.csv       loss / perplexity per evaluation interval (from the Keras History)
         evaluation.json   held-out loss, perplexity, bits per character
         samples.txt       generated samples
+        labels.json       a classifier's class names, in class-id order
 
 Directories are written atomically (see `lm_keras.utils.atomic.atomic_directory`).
 """
@@ -26,13 +27,13 @@ from lm_keras.config import RunConfig
 from lm_keras.errors import ModelLoadError
 from lm_keras.tokenizers import load_tokenizer
 
-CONFIG_FILE, MODEL_FILE, EVALUATION_FILE, SAMPLES_FILE, METRICS_FILE = (
-    "config.json", "model.keras", "evaluation.json", "samples.txt", "metrics.csv")
+CONFIG_FILE, MODEL_FILE, EVALUATION_FILE, SAMPLES_FILE, METRICS_FILE, LABELS_FILE = (
+    "config.json", "model.keras", "evaluation.json", "samples.txt", "metrics.csv", "labels.json")
 
 
 @dataclass
 class Run:
-    """A trained model with its tokenizer and configuration."""
+    """A trained model with its tokenizer and configuration (and a classifier's class names, `labels`)."""
 
     model: object
     tokenizer: object
@@ -41,6 +42,7 @@ class Run:
     evaluation: dict = field(default_factory=dict)
     samples: list = field(default_factory=list)
     history: dict = field(default_factory=dict)
+    labels: list = None
 
     def generator(self, jit_compile=False):
         from lm_keras.generation import Generator
@@ -59,6 +61,8 @@ def write_run(directory, run):
     (directory / SAMPLES_FILE).write_text("\n\n---\n\n".join(run.samples) + "\n", encoding="utf-8")
     if run.history:
         pd.DataFrame(run.history).rename_axis("epoch").to_csv(directory / METRICS_FILE)
+    if run.labels is not None:
+        (directory / LABELS_FILE).write_text(json.dumps(list(run.labels), ensure_ascii=False), encoding="utf-8")
 
 
 def load_run(path):
@@ -84,12 +88,14 @@ def load_run(path):
         model = keras.saving.load_model(path / MODEL_FILE)
     except (zipfile.BadZipFile, ValueError, OSError, KeyError, TypeError) as e:
         raise ModelLoadError(f"{path / MODEL_FILE} is corrupted or incomplete ({type(e).__name__}: {e}).") from e
-    evaluation, samples, history = {}, [], {}
+    evaluation, samples, history, labels = {}, [], {}, None
     if (path / EVALUATION_FILE).is_file():
         evaluation = json.loads((path / EVALUATION_FILE).read_text(encoding="utf-8"))
     if (path / SAMPLES_FILE).is_file():
         samples = (path / SAMPLES_FILE).read_text(encoding="utf-8").removesuffix("\n").split("\n\n---\n\n")
     if (path / METRICS_FILE).is_file():
         history = pd.read_csv(path / METRICS_FILE, index_col="epoch").to_dict(orient="list")
+    if (path / LABELS_FILE).is_file():
+        labels = json.loads((path / LABELS_FILE).read_text(encoding="utf-8"))
     return Run(model=model, tokenizer=tokenizer, config=config, path=path, evaluation=evaluation, samples=samples,
-               history=history)
+               history=history, labels=labels)

@@ -34,6 +34,9 @@ CONFIGS = {
                      train=TrainConfig(batch_size=16, eval_interval=50, early_stopping_patience=2)),
     "gpt2": RunConfig(corpus="tiny_shakespeare", model_type="gpt2", model={"preset": "presets/my gpt2", "lora_rank": None},
                       train=TrainConfig(context_length=128, steps=200, learning_rate=1e-4, schedule="linear")),
+    "lstm_classifier": RunConfig(corpus="reviews.csv", column="review", label_column="stars",
+                                 model_type="lstm_classifier", model={"hidden_dim": 32, "pooling": "mean"},
+                                 train=TrainConfig(context_length=64, epochs=4, test_fraction=0.2)),
 }
 
 
@@ -92,7 +95,7 @@ def test_every_option_of_every_family_has_one_flag_and_every_flag_one_field():
     dests = {a.dest for a in train._actions} - {"help"}
     fields = {f.name for spec in FAMILIES.values() for f in spec.option_fields() if f.metadata.get("cli", True)}
     fields |= {f.name for f in dataclasses.fields(TrainConfig)} | {f.name for f in dataclasses.fields(TokenizerConfig)}
-    own = {"corpus", "column", "documents", "model", "tensorboard", "sample_every", "no_backup", "out", "overwrite",
+    own = {"corpus", "column", "label_column", "documents", "model", "tensorboard", "sample_every", "no_backup", "out", "overwrite",
            "quiet"}
     assert dests == fields | own
 
@@ -145,12 +148,19 @@ def test_the_cli_and_train_run_write_the_same_config(model_type, tmp_path):
                      encoding="utf-8")
     small = {"rnn": {"cell_type": "gru", "hidden_dim": 16}, "transformer": {"num_layers": 1, "num_heads": 2, "d_model": 16},
              "vae": {"latent_dim": 4, "embedding_dim": 8, "encoder_dim": 8, "decoder_dim": 16},
-             "gpt2": {"preset": str(tmp_path / "tiny_gpt2"), "lora_rank": 2}}[model_type]
+             "gpt2": {"preset": str(tmp_path / "tiny_gpt2"), "lora_rank": 2},
+             "lstm_classifier": {"hidden_dim": 8, "embedding_dim": 8, "dense_dim": 8}}[model_type]
     if model_type == "gpt2":
         from lm_keras.pretrained import build_tiny_gpt2
 
         build_tiny_gpt2().save_to_preset(small["preset"])
-    config = RunConfig(corpus=str(poems), line_level=True, model_type=model_type, model=small,
+    table = tmp_path / "poets.csv"
+    table.write_text("poem,poet\n" + "".join(f"{line}{i},{'李白' if i % 2 else '王之渙'}\n" for i, line in
+                                             enumerate(poems.read_text(encoding="utf-8").splitlines())),
+                     encoding="utf-8")
+    data = ({"corpus": str(table), "column": "poem", "label_column": "poet"} if family(model_type).labels
+            else {"corpus": str(poems), "line_level": True})
+    config = RunConfig(**data, model_type=model_type, model=small,
                        train=TrainConfig(context_length=32, batch_size=4, steps=2, eval_interval=1, eval_batches=1))
     result = _cli(*shlex.split(cli.train_command(config, out=tmp_path / "cli"))[3:])
     assert result.returncode == 0, result.stderr

@@ -127,9 +127,10 @@ def export_run(run_path, out, overwrite=False, max_new_tokens_limit=1024, jit_co
     from lm_keras.runs import load_run
 
     run = load_run(run_path)
+    classifier = {"labels": run.labels, "max_length": run.config.train.context_length} if run.labels else {}
     return export_saved_model(run.model, run.tokenizer, out, overwrite=overwrite,
                               add_special_tokens=run.config.line_level, max_new_tokens_limit=max_new_tokens_limit,
-                              jit_compile=jit_compile, run_config=run.config)
+                              jit_compile=jit_compile, run_config=run.config, **classifier)
 
 
 def read_export_info(path):

@@ -80,9 +80,10 @@ def classification_dataset(rows, targets, batch_size, shuffle=True, seed=0, repe
 
 
 def fit_classifier(model, train_rows, train_targets, validation_rows, validation_targets, config,
-                   class_weight=None, callbacks=(), verbose=0, backup_dir=None):
+                   class_weight=None, callbacks=(), verbose=0, backup_dir=None, tensorboard_dir=None):
     """Train a compiled classifier: `config.epochs` passes over the training rows (or
-    `config.steps` steps), validated on every validation row after each epoch.
+    `config.steps` steps), validated on every validation row after each epoch; `tensorboard_dir`: write
+    TensorBoard logs there.
 
     Shuffling and the weights follow `config.seed`; `config.early_stopping_patience` stops
     on the validation loss and keeps the best weights; `class_weight` {class: weight}
@@ -100,7 +101,7 @@ def fit_classifier(model, train_rows, train_targets, validation_rows, validation
                                       skip_batches=skip, class_weight=class_weight), validation
 
     return _fit(model, datasets, epochs, steps_per_epoch, config.batch_size * np.shape(train_rows)[1], config,
-                callbacks, verbose, backup_dir, None)
+                callbacks, verbose, backup_dir, tensorboard_dir)
 
 
 def pretrain_language_model(texts, config, out=None, name="pretraining texts", **run_options):

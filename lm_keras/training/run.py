@@ -11,14 +11,16 @@ import tensorflow as tf
 
 from lm_keras.config import RunConfig, TokenizerConfig
 from lm_keras.data import NAMED_CORPORA, encode_documents, load_corpus, load_default_corpus, split_corpus
+from lm_keras.data.classification import encode_texts
 from lm_keras.data.pipeline import encode_rows
-from lm_keras.evaluation import evaluate_language_model, evaluate_vae
+from lm_keras.evaluation import evaluate_classifier, evaluate_language_model, evaluate_vae
 from lm_keras.generation import Generator, LatentGenerator
 from lm_keras.families import family
 from lm_keras.runs import Run, write_run
 from lm_keras.tokenizers import create_tokenizer
-from lm_keras.errors import ConfigError, OutputExistsError
+from lm_keras.errors import ConfigError, CorpusError, OutputExistsError
 from lm_keras.training.callbacks import GenerateSamples, resumed_epoch
+from lm_keras.training.classifier import compile_classifier, fit_classifier
 from lm_keras.training.devices import (check_global_batch, precision_policy, resolve_precision, resolve_strategy,
                                        strategy_name)
 from lm_keras.training.fit import (compile_language_model, fit_documents, fit_language_model, planned_epochs,
@@ -63,22 +65,69 @@ def model_options(config):
     return options
 
 
+# Valid stand-ins for the config fields the data sets, to check the others before any data is read.
+DATA_PLACEHOLDERS = {"vocabulary_size": 8, "num_classes": 2}
+
+
 def check_model_options(config):
     """Check a `RunConfig`'s model options against its family's config class (a `ConfigError` naming the
     first wrong one), before any data or weights are loaded."""
     spec = family(config.model_type)
-    names = {f.name for f in dataclasses.fields(spec.config_class)}
+    names = {f.name for f in spec.option_fields()}
     unknown = sorted(set(config.model) - names)
     if unknown:
         raise ConfigError(f"RunConfig.model has options that {spec.config_class.__name__} does not: "
-                          f"{', '.join(unknown)} (it has {', '.join(sorted(names - {'vocabulary_size'}))})")
+                          f"{', '.join(unknown)} (it has {', '.join(sorted(names))})")
     options = {k: v for k, v in model_options(config).items() if k in names}
-    spec.config_class(**spec.options(**options, **({"vocabulary_size": 8} if "vocabulary_size" in names else {})))
+    from_data = {f.name: DATA_PLACEHOLDERS[f.name] for f in dataclasses.fields(spec.config_class) if f.name not in names}
+    spec.config_class(**spec.options(**options, **from_data))
 
 
-def build_run_model(config, vocabulary_size):
-    """The model of a `RunConfig` for a vocabulary of that size (built by its family)."""
-    return family(config.model_type).build(vocabulary_size=vocabulary_size, **model_options(config))
+def build_run_model(config, vocabulary_size, **data_options):
+    """The model of a `RunConfig` for a vocabulary of that size (built by its family); `data_options`: what
+    else the data decides (a classifier's `num_classes`)."""
+    return family(config.model_type).build(vocabulary_size=vocabulary_size, **data_options, **model_options(config))
+
+
+def labelled_data(config, corpus=None):
+    """The `TextClassificationData` of a classifier's `RunConfig`: a poet task by name (`li_du`,
+    `ten_poets`), or a table's `column` (texts) and `label_column`; split by `config.train`'s fractions
+    and seed (stratified, after deduplication)."""
+    from lm_keras.data.classification import TASKS, classification_data, poet_task
+
+    train = config.train
+    fractions = dict(validation_fraction=train.validation_fraction, test_fraction=train.test_fraction, seed=train.seed)
+    if config.corpus in TASKS:
+        return poet_task(config.corpus, **fractions)
+    corpus = corpus or load_corpus(config.corpus, column=config.column)
+    if corpus.frame is None or not config.label_column:
+        raise ConfigError(f"RunConfig.model_type = {config.model_type!r} is a classifier: it needs a poet task "
+                          f"({', '.join(TASKS)}) or a table (.csv, .tsv, .parquet) with a text column and a label "
+                          f"column (CLI: --column and --label-column), not {config.corpus!r}"
+                          f"{'' if config.label_column else ' without a label column'}")
+    if config.label_column not in corpus.frame.columns:
+        raise ConfigError(f"{corpus.source} has no label column {config.label_column!r}; its columns are "
+                          f"{list(corpus.frame.columns)}")
+    try:
+        return classification_data(corpus.frame[corpus.column].tolist(), corpus.frame[config.label_column].tolist(),
+                                   name=Path(corpus.source).name, **fractions,
+                                   where=lambda i: f"{corpus.source} data row {i + 1}")
+    except ValueError as e:  # empty texts or labels, a single class: said by row
+        raise CorpusError(str(e)) from e
+
+
+def _fit_classifier(model, data, rows, config, fit_options, notice):
+    """Fit a classifier on labelled rows -> (history, validation figures: accuracy and macro-F1 with their
+    bootstrap intervals, per class)."""
+    history = fit_classifier(model, rows["train"], data.targets["train"], rows["validation"],
+                             data.targets["validation"], config.train, **fit_options)
+    report = evaluate_classifier(model, rows["validation"], data.targets["validation"], data.labels,
+                                 seed=config.train.seed)
+    evaluation = {k: v for k, v in report.items() if k not in ("confusion", "predictions", "probabilities")}
+    evaluation["majority_baseline"] = data.majority_baseline("validation")
+    notice(f"Validation: accuracy {evaluation['accuracy']:.3f} (majority class {evaluation['majority_baseline']:.3f}), "
+           f"macro-F1 {evaluation['macro_f1']:.3f}, on {evaluation['n']} texts.")
+    return history, evaluation
 
 
 def sample_prompts(corpus, validation_docs, count=2):
@@ -151,27 +200,43 @@ def train_run(config, out=None, overwrite=False, corpus=None, callbacks=(), verb
     """
     if out is not None and Path(out).exists() and not overwrite:
         raise OutputExistsError(f"{out} already exists; pass overwrite=True (CLI: --overwrite) to replace it.")
-    if corpus is None:
-        if config.corpus == DEFAULT:
-            corpus = load_default_corpus(notice=notice)
-        else:
-            corpus = load_corpus(config.corpus, column=config.column, lines=config.line_level)
-    # Record what can load the corpus again: a named corpus by name, a local one by path.
-    reload_as = corpus.name if corpus.name in NAMED_CORPORA else corpus.source
-    config = RunConfig.from_dict({**config.to_dict(), "corpus": reload_as, "column": corpus.column,
-                                  "line_level": corpus.line_level})
     spec = family(config.model_type)
-    if spec.documents and not corpus.line_level:
-        raise ConfigError(f"RunConfig.model_type = {spec.name!r} is invalid for {corpus.name}: it reads whole "
-                          f"documents and needs a corpus of one document per line (tang_quatrains, tang_poems, "
-                          f"or your own .txt with --documents lines)")
-    pretrained_tokenizer = spec.tokenizer(**model_options(config))
-    if pretrained_tokenizer is not None:  # recorded as what it is: no tokenizer is trained
-        config.tokenizer = TokenizerConfig(kind=pretrained_tokenizer.kind)
-    tokenizer, splits, ids, chars = prepare_data(corpus, config, pretrained_tokenizer)
-    notice(f"Corpus {corpus.name}: {len(corpus.text):,} characters; {config.tokenizer.kind} tokenizer with "
-           f"{tokenizer.vocabulary_size:,} tokens; train {len(ids['train']):,} / validation "
-           f"{len(ids['validation']):,} tokens.")
+    if spec.labels:
+        data = labelled_data(config, corpus)
+        if not data.texts["validation"]:
+            raise CorpusError(f"{data.name}: the validation split is empty ({sum(map(len, data.texts.values()))} "
+                              f"distinct texts, validation_fraction={config.train.validation_fraction}); a "
+                              f"classifier is validated on held-out texts: give more texts or a larger fraction")
+        tok = config.tokenizer
+        tokenizer = create_tokenizer(tok.kind, data.texts["train"], tok.max_vocabulary_size, tok.min_frequency,
+                                     tok.lowercase)
+        rows = {name: encode_texts(texts, tokenizer, config.train.context_length)
+                for name, texts in data.texts.items() if texts}
+        notice(f"{data.name}: {data.num_classes} classes; train {len(data.texts['train']):,} / validation "
+               f"{len(data.texts['validation']):,} / test {len(data.texts['test']):,} texts, at most "
+               f"{config.train.context_length} tokens each; {tok.kind} tokenizer with {tokenizer.vocabulary_size:,} "
+               f"tokens.")
+    else:
+        if corpus is None:
+            if config.corpus == DEFAULT:
+                corpus = load_default_corpus(notice=notice)
+            else:
+                corpus = load_corpus(config.corpus, column=config.column, lines=config.line_level)
+        # Record what can load the corpus again: a named corpus by name, a local one by path.
+        reload_as = corpus.name if corpus.name in NAMED_CORPORA else corpus.source
+        config = RunConfig.from_dict({**config.to_dict(), "corpus": reload_as, "column": corpus.column,
+                                      "line_level": corpus.line_level})
+        if spec.documents and not corpus.line_level:
+            raise ConfigError(f"RunConfig.model_type = {spec.name!r} is invalid for {corpus.name}: it reads whole "
+                              f"documents and needs a corpus of one document per line (tang_quatrains, tang_poems, "
+                              f"or your own .txt with --documents lines)")
+        pretrained_tokenizer = spec.tokenizer(**model_options(config))
+        if pretrained_tokenizer is not None:  # recorded as what it is: no tokenizer is trained
+            config.tokenizer = TokenizerConfig(kind=pretrained_tokenizer.kind)
+        tokenizer, splits, ids, chars = prepare_data(corpus, config, pretrained_tokenizer)
+        notice(f"Corpus {corpus.name}: {len(corpus.text):,} characters; {config.tokenizer.kind} tokenizer with "
+               f"{tokenizer.vocabulary_size:,} tokens; train {len(ids['train']):,} / validation "
+               f"{len(ids['validation']):,} tokens.")
 
     if config.train.deterministic:
         tf.config.experimental.enable_op_determinism()
@@ -182,17 +247,21 @@ def train_run(config, out=None, overwrite=False, corpus=None, callbacks=(), verb
            f"global batch {config.train.batch_size} = {per_replica} per replica.")
     keras.utils.set_random_seed(config.train.seed)
     with precision_policy(policy), strategy.scope():
-        model = build_run_model(config, tokenizer.vocabulary_size)
+        model = build_run_model(config, tokenizer.vocabulary_size,
+                                **({"num_classes": data.num_classes} if spec.labels else {}))
         model(tf.zeros((1, 2), tf.int32))
-        batches = (len(splits["train"]) // config.train.batch_size if spec.documents  # a pass over the documents
-                   else window_batches(len(ids["train"]), config.train))
-        epochs, steps_per_epoch = planned_epochs(config.train, batches)
-        compile_language_model(model, config.train, total_steps=epochs * steps_per_epoch)
+        if spec.labels:
+            compile_classifier(model, config.train, num_train=len(rows["train"]))
+        else:
+            batches = (len(splits["train"]) // config.train.batch_size if spec.documents  # a pass over the documents
+                       else window_batches(len(ids["train"]), config.train))
+            epochs, steps_per_epoch = planned_epochs(config.train, batches)
+            compile_language_model(model, config.train, total_steps=epochs * steps_per_epoch)
     config.model = {k: v for k, v in model.config.to_dict().items() if k != "vocabulary_size"}
     if spec.documents:
         config.model["seed"] = model.seed
     callbacks = list(callbacks)
-    if sample_every:
+    if sample_every and not spec.labels:
         prompt = sample_prompts(corpus, splits["validation"])[0]
         callbacks.append(GenerateSamples(Generator(model, tokenizer, allow_eos=corpus.line_level), prompt,
                                          every=sample_every, printer=notice))
@@ -205,7 +274,10 @@ def train_run(config, out=None, overwrite=False, corpus=None, callbacks=(), verb
     with atomic_directory(out, overwrite=overwrite) if out else contextlib.nullcontext() as directory:
         fit_options = dict(callbacks=callbacks, verbose=verbose, backup_dir=backup_dir,
                            tensorboard_dir=tensorboard_dir)
-        if spec.documents:
+        if spec.labels:
+            history, evaluation = _fit_classifier(model, data, rows, config, fit_options, notice)
+            samples = []
+        elif spec.documents:
             history, evaluation, samples = _fit_vae(model, tokenizer, splits, config, fit_options, notice)
         else:
             history = fit_language_model(model, ids["train"], ids["validation"], config.train, **fit_options)
@@ -218,7 +290,7 @@ def train_run(config, out=None, overwrite=False, corpus=None, callbacks=(), verb
             samples = generator(sample_prompts(corpus, splits["validation"]), max_new_tokens=max_new,
                                 temperature=0.8, seed=config.train.seed)
         run = Run(model=model, tokenizer=tokenizer, config=config, evaluation=evaluation,
-                  samples=samples, history=history.history)
+                  samples=samples, history=history.history, labels=data.labels if spec.labels else None)
         if directory:
             write_run(directory, run)
     run.path = Path(out) if out else None
