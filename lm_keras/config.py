@@ -512,17 +512,24 @@ class TransformerClassifierConfig(_Config):
 
     `pooling` "mean": the mean of the states of the real tokens; "last": the state of the
     last real token (the only one that has seen the whole text, with causal attention).
-    `head_dim` None gives a linear head.
+    `head_dim` None gives a linear head. `backbone_run`: the run directory the backbone and
+    its tokenizer came from (`TransformerClassifier.from_run`; None for a backbone passed in).
     """
 
     num_classes: int
-    pooling: str = "mean"
-    head_dim: int | None = None
-    dropout: float = 0.0
+    pooling: str = option("mean", "what the backbone's states become: their masked mean, or the last real one",
+                          choices=("mean", "last"))
+    head_dim: int | None = option(None, "hidden Dense layer of the head (none: a linear head)")
+    dropout: float = option(0.0, "dropout rate")
+    backbone_run: str | None = option(None, "run directory of the pretrained Transformer LM (its tokenizer too)",
+                                      flag="--backbone")
+    freeze_backbone: bool = option(False, "train the head only (--no-freeze-backbone: every weight)")
 
     def __post_init__(self):
         _int_at_least(self, "num_classes", 2)
         _choice(self, "pooling", ("mean", "last"))
+        if not isinstance(self.freeze_backbone, bool):
+            _fail(self, "freeze_backbone", "must be True or False")
         _int_at_least(self, "head_dim", 1, optional=True)
         _float_in(self, "dropout", 0.0, 1.0, high_open=True)
 

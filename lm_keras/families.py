@@ -15,7 +15,7 @@ import dataclasses
 import importlib
 
 from lm_keras.config import (GENERIC_TRAINING, RNN_CELLS, GPT2Config, LSTMClassifierConfig, RNNConfig,
-                             TransformerConfig, VAEConfig)
+                             TransformerClassifierConfig, TransformerConfig, VAEConfig)
 from lm_keras.errors import ConfigError
 
 
@@ -33,9 +33,10 @@ class Family:
             and answers a class, not the next token.
         context_from_training: the model's `context_length` defaults to the training windows'.
         summary: one line for `--help`.
-        constructor: the class's method that builds it from the options (default: the class itself).
-        pretrained_tokenizer: "module:function" giving the tokenizer of a pretrained model from its
-            options; None: a tokenizer is trained on the corpus (`RunConfig.tokenizer`).
+        constructor: "module:function" (or "module:Class.method") that builds it from the options
+            (default: the class itself).
+        pretrained_tokenizer: "module:function" giving the tokenizer of a pretrained model from the
+            option named `tokenizer_from`; None: a tokenizer is trained on the data (`RunConfig.tokenizer`).
     """
 
     name: str
@@ -48,10 +49,10 @@ class Family:
     summary: str = ""
     constructor: str | None = None
     pretrained_tokenizer: str | None = None
+    tokenizer_from: str = "preset"
 
     def model_type(self):
-        module, _, name = self.model_class.partition(":")
-        return getattr(importlib.import_module(module), name)
+        return _imported(self.model_class)
 
     def options(self, **given):
         """`given` over the config class's defaults: every option the model is built with."""
@@ -59,22 +60,41 @@ class Family:
 
     def build(self, **options):
         """The Keras model for `options` (the config class's fields and `vocabulary_size`)."""
-        cls = self.model_type()
-        options = self.options(**options)
-        return getattr(cls, self.constructor)(**options) if self.constructor else cls(**options)
+        return _imported(self.constructor or self.model_class)(**self.options(**options))
 
     def tokenizer(self, **options):
-        """The tokenizer that comes with a pretrained model (from its options' `preset`); None: a tokenizer is
-        trained on the corpus."""
+        """The tokenizer that comes with a pretrained model (from its option `tokenizer_from`); None: a
+        tokenizer is trained on the data."""
         if not self.pretrained_tokenizer:
             return None
-        module, _, name = self.pretrained_tokenizer.partition(":")
-        return getattr(importlib.import_module(module), name)(self.options(**options)["preset"])
+        return _imported(self.pretrained_tokenizer)(self.pretrained_source(**options))
+
+    def pretrained_source(self, **options):
+        """Where a pretrained model and its tokenizer come from (its option `tokenizer_from`); a `ConfigError`
+        when it is missing. None for a family trained from scratch."""
+        if not self.pretrained_tokenizer:
+            return None
+        source = self.options(**options)[self.tokenizer_from]
+        if source is None:
+            field = next(f for f in self.option_fields() if f.name == self.tokenizer_from)
+            flag = field.metadata.get("flag") or "--" + field.name.replace("_", "-")
+            raise ConfigError(f"{self.config_class.__name__}.{self.tokenizer_from} is missing: the {self.name} "
+                              f"family starts from a pretrained model (CLI: {flag})")
+        return source
 
     def option_fields(self):
         """The config class's fields a user sets: those with a default (not `vocabulary_size` or
         `num_classes`, which the data sets)."""
         return [f for f in dataclasses.fields(self.config_class) if f.default is not dataclasses.MISSING]
+
+
+def _imported(path):
+    """The object at "module:name" or "module:Class.attribute", its module imported."""
+    module, _, names = path.partition(":")
+    found = importlib.import_module(module)
+    for name in names.split("."):
+        found = getattr(found, name)
+    return found
 
 
 FAMILIES = {}
@@ -124,10 +144,18 @@ register(Family(
     "gpt2", GPT2Config, "lm_keras.pretrained.model:KerasHubLanguageModel",
     {**GENERIC_TRAINING, "learning_rate": 5e-4, "optimizer": "adamw", "schedule": "cosine", "warmup_steps": 50,
      "jit_compile": True},   # LoRA fine-tuning (tutorial 11)
-    context_from_training=True, constructor="from_preset",
+    context_from_training=True, constructor="lm_keras.pretrained.model:KerasHubLanguageModel.from_preset",
     pretrained_tokenizer="lm_keras.pretrained.loading:load_gpt2_tokenizer",
     summary="a pretrained KerasHub GPT-2, fine-tuned (LoRA by default); it brings its own BPE tokenizer"))
 register(Family(
     "lstm_classifier", LSTMClassifierConfig, "lm_keras.models.classifier:LSTMClassifier", GENERIC_TRAINING,
     labels=True, summary="the documents' Embedding -> LSTM -> Dense text classifier, corrected (a table with "
                          "--label-column, or a poet task: li_du, ten_poets)"))
+register(Family(
+    "transformer_classifier", TransformerClassifierConfig, "lm_keras.models.classifier:TransformerClassifier",
+    {**GENERIC_TRAINING, "learning_rate": 1e-4, "optimizer": "adamw", "schedule": "cosine", "warmup_steps": 50,
+     "jit_compile": True},   # fine-tuning a pretrained LM: a rate ten times below its pretraining's
+    labels=True, constructor="lm_keras.training.classifier:classifier_from_run",
+    pretrained_tokenizer="lm_keras.tokenizers:load_tokenizer", tokenizer_from="backbone_run",
+    summary="a classification head on a pretrained Transformer LM (--backbone RUN_DIR; --freeze-backbone: the "
+            "head only)"))

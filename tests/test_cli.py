@@ -37,6 +37,10 @@ CONFIGS = {
     "lstm_classifier": RunConfig(corpus="reviews.csv", column="review", label_column="stars",
                                  model_type="lstm_classifier", model={"hidden_dim": 32, "pooling": "mean"},
                                  train=TrainConfig(context_length=64, epochs=4, test_fraction=0.2)),
+    "transformer_classifier": RunConfig(corpus="ten_poets", model_type="transformer_classifier",
+                                        model={"backbone_run": "saved_models/poet lm", "freeze_backbone": True,
+                                               "head_dim": 64},
+                                        train=TrainConfig(context_length=128, epochs=2, learning_rate=1e-3)),
 }
 
 
@@ -149,7 +153,15 @@ def test_the_cli_and_train_run_write_the_same_config(model_type, tmp_path):
     small = {"rnn": {"cell_type": "gru", "hidden_dim": 16}, "transformer": {"num_layers": 1, "num_heads": 2, "d_model": 16},
              "vae": {"latent_dim": 4, "embedding_dim": 8, "encoder_dim": 8, "decoder_dim": 16},
              "gpt2": {"preset": str(tmp_path / "tiny_gpt2"), "lora_rank": 2},
-             "lstm_classifier": {"hidden_dim": 8, "embedding_dim": 8, "dense_dim": 8}}[model_type]
+             "lstm_classifier": {"hidden_dim": 8, "embedding_dim": 8, "dense_dim": 8},
+             "transformer_classifier": {"backbone_run": str(tmp_path / "backbone"), "freeze_backbone": True}
+             }[model_type]
+    if model_type == "transformer_classifier":   # a pretrained LM to start from
+        train_run(RunConfig(corpus=str(poems), line_level=True, model_type="transformer",
+                            model={"num_layers": 1, "num_heads": 2, "d_model": 16},
+                            train=TrainConfig(context_length=32, batch_size=4, steps=2, eval_interval=1,
+                                              eval_batches=1)),
+                  out=tmp_path / "backbone", verbose=0, notice=lambda *_: None)
     if model_type == "gpt2":
         from lm_keras.pretrained import build_tiny_gpt2
 

@@ -209,17 +209,22 @@ class TransformerClassifier(Classifier):
 
     Args:
         backbone: a `TransformerLanguageModel` (or its serialized config, when loading).
-        num_classes, pooling, head_dim, dropout: see `lm_keras.config.TransformerClassifierConfig`.
+        num_classes, pooling, head_dim, dropout, backbone_run, freeze_backbone: see
+            `lm_keras.config.TransformerClassifierConfig` (`lm_keras.training.classifier_from_run`
+            builds one from a run directory).
     """
 
-    def __init__(self, backbone, num_classes, pooling="mean", head_dim=None, dropout=0.0, **kwargs):
+    def __init__(self, backbone, num_classes, pooling="mean", head_dim=None, dropout=0.0, backbone_run=None,
+                 freeze_backbone=False, **kwargs):
         super().__init__(**kwargs)
         if isinstance(backbone, dict):
             backbone = keras.saving.deserialize_keras_object(backbone)
         if not isinstance(backbone, TransformerLanguageModel):
             raise TypeError(f"backbone must be a TransformerLanguageModel, got {type(backbone).__name__}")
-        self.config = TransformerClassifierConfig(num_classes, pooling, head_dim, dropout)
+        self.config = TransformerClassifierConfig(num_classes, pooling, head_dim, dropout, backbone_run,
+                                                  freeze_backbone)
         self.backbone = backbone
+        self.freeze_backbone(freeze_backbone)
         self.head_dropout = keras.layers.Dropout(dropout)
         self.head_hidden = keras.layers.Dense(head_dim, activation="gelu", name="head_hidden") if head_dim else None
         self.logits = keras.layers.Dense(num_classes, dtype="float32", name="logits")
@@ -231,10 +236,14 @@ class TransformerClassifier(Classifier):
     def freeze_backbone(self, frozen=True):
         """Train the head only (True) or every weight (False); compile again afterwards."""
         self.backbone.trainable = not frozen
+        for variable in self.backbone.weights:   # each one too: setting a loaded backbone's flag may not reach them
+            variable.trainable = not frozen
+        self.config.freeze_backbone = frozen
 
     def build(self, input_shape):
         if not self.backbone.built:
             self.backbone.build(input_shape)
+        self.freeze_backbone(self.config.freeze_backbone)   # again: a loaded backbone's variables are new
         width = self.backbone.config.d_model
         if self.head_hidden is not None:
             self.head_hidden.build((input_shape[0], width))
@@ -252,4 +261,6 @@ class TransformerClassifier(Classifier):
         return self.logits(x)
 
     def get_config(self):
-        return {**super().get_config(), "backbone": keras.saving.serialize_keras_object(self.backbone)}
+        backbone = keras.saving.serialize_keras_object(self.backbone)
+        backbone.pop("compile_config", None)   # the classifier compiles itself; its LM optimizer is not restored
+        return {**super().get_config(), "backbone": backbone}

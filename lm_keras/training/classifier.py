@@ -9,7 +9,7 @@ import tensorflow as tf
 
 from lm_keras.config import TrainConfig
 from lm_keras.data.corpus import Corpus
-from lm_keras.errors import CorpusError
+from lm_keras.errors import ConfigError, CorpusError
 from lm_keras.training.fit import _fit, planned_epochs
 from lm_keras.training.optimizers import build_optimizer
 
@@ -127,3 +127,29 @@ def pretrain_language_model(texts, config, out=None, name="pretraining texts", *
 
     corpus = Corpus(name=name, text="\n".join(texts), line_level=True, source=name)
     return train_run(config, out=out, corpus=corpus, **run_options)
+
+
+def classifier_from_run(backbone_run, num_classes, vocabulary_size=None, **options):
+    """A `TransformerClassifier` on the Transformer LM of a run directory (`train_run`'s), built.
+
+    Args:
+        backbone_run: the run directory; its tokenizer is the classifier's (`load_tokenizer(backbone_run)`).
+        vocabulary_size: when given, must be the run's.
+        options: `TransformerClassifierConfig` fields (`pooling`, `head_dim`, `dropout`, `freeze_backbone`).
+
+    Raises:
+        ModelLoadError: no run there; ConfigError: the run's model is not a Transformer LM, or another vocabulary.
+    """
+    from lm_keras.models import TransformerClassifier, TransformerLanguageModel
+    from lm_keras.runs import load_run
+
+    run = load_run(backbone_run)
+    if not isinstance(run.model, TransformerLanguageModel):
+        raise ConfigError(f"backbone_run = {str(backbone_run)!r} is invalid: its model is a "
+                          f"{type(run.model).__name__}, not a Transformer LM (train one with --model transformer)")
+    if vocabulary_size is not None and vocabulary_size != run.tokenizer.vocabulary_size:
+        raise ConfigError(f"vocabulary_size = {vocabulary_size} is invalid: the backbone's tokenizer has "
+                          f"{run.tokenizer.vocabulary_size} tokens")
+    classifier = TransformerClassifier(run.model, num_classes, backbone_run=str(backbone_run), **options)
+    classifier(tf.zeros((1, 2), tf.int32))
+    return classifier

@@ -79,6 +79,7 @@ def check_model_options(config):
         raise ConfigError(f"RunConfig.model has options that {spec.config_class.__name__} does not: "
                           f"{', '.join(unknown)} (it has {', '.join(sorted(names))})")
     options = {k: v for k, v in model_options(config).items() if k in names}
+    spec.pretrained_source(**options)
     from_data = {f.name: DATA_PLACEHOLDERS[f.name] for f in dataclasses.fields(spec.config_class) if f.name not in names}
     spec.config_class(**spec.options(**options, **from_data))
 
@@ -201,21 +202,26 @@ def train_run(config, out=None, overwrite=False, corpus=None, callbacks=(), verb
     if out is not None and Path(out).exists() and not overwrite:
         raise OutputExistsError(f"{out} already exists; pass overwrite=True (CLI: --overwrite) to replace it.")
     spec = family(config.model_type)
+    config = RunConfig.from_dict(config.to_dict())   # filled in below with what the run used; the caller's stays
     if spec.labels:
         data = labelled_data(config, corpus)
         if not data.texts["validation"]:
             raise CorpusError(f"{data.name}: the validation split is empty ({sum(map(len, data.texts.values()))} "
                               f"distinct texts, validation_fraction={config.train.validation_fraction}); a "
                               f"classifier is validated on held-out texts: give more texts or a larger fraction")
-        tok = config.tokenizer
-        tokenizer = create_tokenizer(tok.kind, data.texts["train"], tok.max_vocabulary_size, tok.min_frequency,
-                                     tok.lowercase)
+        tokenizer = spec.tokenizer(**model_options(config))
+        if tokenizer is None:
+            tok = config.tokenizer
+            tokenizer = create_tokenizer(tok.kind, data.texts["train"], tok.max_vocabulary_size, tok.min_frequency,
+                                         tok.lowercase)
+        else:  # the pretrained backbone's
+            config.tokenizer = TokenizerConfig(kind=tokenizer.kind)
         rows = {name: encode_texts(texts, tokenizer, config.train.context_length)
                 for name, texts in data.texts.items() if texts}
         notice(f"{data.name}: {data.num_classes} classes; train {len(data.texts['train']):,} / validation "
                f"{len(data.texts['validation']):,} / test {len(data.texts['test']):,} texts, at most "
-               f"{config.train.context_length} tokens each; {tok.kind} tokenizer with {tokenizer.vocabulary_size:,} "
-               f"tokens.")
+               f"{config.train.context_length} tokens each; {tokenizer.kind} tokenizer with "
+               f"{tokenizer.vocabulary_size:,} tokens.")
     else:
         if corpus is None:
             if config.corpus == DEFAULT:
@@ -250,6 +256,10 @@ def train_run(config, out=None, overwrite=False, corpus=None, callbacks=(), verb
         model = build_run_model(config, tokenizer.vocabulary_size,
                                 **({"num_classes": data.num_classes} if spec.labels else {}))
         model(tf.zeros((1, 2), tf.int32))
+        reads = getattr(model, "context_length", None)  # a pretrained backbone reads at most this many tokens
+        if spec.labels and reads and config.train.context_length > reads:
+            raise ConfigError(f"TrainConfig.context_length = {config.train.context_length} is invalid: the backbone "
+                              f"reads at most {reads} tokens (CLI: --context {reads})")
         if spec.labels:
             compile_classifier(model, config.train, num_train=len(rows["train"]))
         else:
@@ -257,7 +267,8 @@ def train_run(config, out=None, overwrite=False, corpus=None, callbacks=(), verb
                        else window_batches(len(ids["train"]), config.train))
             epochs, steps_per_epoch = planned_epochs(config.train, batches)
             compile_language_model(model, config.train, total_steps=epochs * steps_per_epoch)
-    config.model = {k: v for k, v in model.config.to_dict().items() if k != "vocabulary_size"}
+    options = {f.name for f in spec.option_fields()}   # not what the data set (vocabulary_size, num_classes)
+    config.model = {k: v for k, v in model.config.to_dict().items() if k in options}
     if spec.documents:
         config.model["seed"] = model.seed
     callbacks = list(callbacks)

@@ -3,6 +3,7 @@ table's text and label columns, splits them stratified, trains, and saves a run 
 export answer the same; wrong tables are clear errors."""
 
 import csv
+import dataclasses
 import random
 
 import numpy as np
@@ -85,3 +86,46 @@ def test_a_table_without_labels_or_with_one_class_is_a_clear_error(tmp_path):
     empty_text = write_table(tmp_path / "gap.csv", [*seasons(10), ("", "spring")])
     with pytest.raises(CorpusError, match="gap.csv data row 11"):
         train_run(config_for(empty_text), verbose=0, notice=lambda *_: None)
+
+
+@pytest.fixture(scope="module")
+def backbone(trained):
+    """A small Transformer LM trained on the texts (one a line), and an RNN LM (not a possible backbone)."""
+    _, directory = trained
+    (directory / "texts.txt").write_text("\n".join(text for text, _ in seasons()) + "\n", encoding="utf-8")
+    runs = {}
+    for name, model in (("transformer", {"num_layers": 1, "num_heads": 2, "d_model": 16}), ("rnn", {"hidden_dim": 8})):
+        runs[name] = directory / f"{name}_lm"
+        train_run(RunConfig(corpus=str(directory / "texts.txt"), line_level=True, model_type=name, model=model,
+                            train=TrainConfig(context_length=24, batch_size=16, steps=20, eval_interval=20,
+                                              eval_batches=1)),
+                  out=runs[name], verbose=0, notice=lambda *_: None)
+    return runs
+
+
+@pytest.mark.slow
+def test_a_frozen_pretrained_backbone_keeps_its_weights_and_tokenizer(trained, backbone, tmp_path):
+    _, directory = trained
+    lm = load_run(backbone["transformer"])
+    config = RunConfig(corpus=str(directory / "seasons.csv"), column="poem", label_column="season",
+                       model_type="transformer_classifier",
+                       model={"backbone_run": str(backbone["transformer"]), "freeze_backbone": True},
+                       train=TrainConfig(context_length=24, batch_size=16, epochs=2, learning_rate=1e-3))
+    run = train_run(config, out=tmp_path / "classifier", verbose=0, notice=lambda *_: None)
+    assert run.tokenizer.vocabulary == lm.tokenizer.vocabulary
+    for before, after in zip(lm.model.weights, run.model.backbone.weights):
+        np.testing.assert_array_equal(before.numpy(), after.numpy())
+    assert {w.path.split("/")[-2] for w in run.model.trainable_weights} == {"logits"}
+    loaded = load_run(tmp_path / "classifier")
+    assert loaded.config.model["freeze_backbone"] and not loaded.model.backbone.trainable
+    assert [w.path for w in loaded.model.trainable_weights] == [w.path for w in run.model.trainable_weights]
+    rows = encode_texts(["春花江水", "寒山秋葉"], run.tokenizer, 24)
+    np.testing.assert_allclose(loaded.model.predict_probabilities(rows), run.model.predict_probabilities(rows),
+                               atol=1e-6)
+    for bad, message in (({"backbone_run": str(backbone["rnn"])}, "RNNLanguageModel, not a Transformer LM"),
+                         ({}, "backbone_run is missing")):
+        with pytest.raises(ConfigError, match=message):
+            train_run(dataclasses.replace(config, model=bad), verbose=0, notice=lambda *_: None)
+    with pytest.raises(ConfigError, match="the backbone reads at most 24 tokens"):
+        train_run(dataclasses.replace(config, train=TrainConfig(context_length=40)), verbose=0,
+                  notice=lambda *_: None)
