@@ -1,6 +1,7 @@
 """How long each tutorial takes in full mode on a Colab T4 GPU and on a Colab TPU: an estimate.
 
-    python benchmarks/notebook_estimates.py --capped-log nbfull.log --json benchmarks/results/notebook_estimates.json
+    python benchmarks/notebook_estimates.py --capped-log nbfull.log --json benchmarks/results/notebook_estimates.json \
+        --update .     # and write them into the notebooks' "How long" lines, README.md and docs/benchmarks.md
 
 where `nbfull.log` is the output of `make test-notebooks-full` (pytest `--durations=0`): every
 notebook run in full mode with each training cut to 2 steps, on this machine's CPU. No T4 or
@@ -164,10 +165,61 @@ def estimate(capped, sizes):
     return rows
 
 
+HOW_LONG = re.compile(r"\*\*How long:\*\* full mode takes [^.]*\.")
+README_ROW = re.compile(r"^(\| (\d\d) \| .* \| )(?:~\d+ / ~\d+ min|under 1 min)( \|)$", re.M)
+DOCS_ROW = re.compile(r"^\| (\d\d) \| .* \|$", re.M)
+
+
+def minutes(row):
+    """(T4, TPU) full-mode minutes of a notebook's row, rounded as its texts say them."""
+    return tuple(round(row[device.name]["total_min"]) for device in DEVICES)
+
+
+def how_long(row):
+    """The first sentence of a notebook's "How long" line, from its estimate."""
+    t4, tpu = minutes(row)
+    if t4 < 1 and tpu < 1:
+        return "**How long:** full mode takes under a minute on a Colab T4 GPU and on a Colab TPU runtime."
+    return f"**How long:** full mode takes about {t4} minutes on a Colab T4 GPU and {tpu} on a Colab TPU runtime."
+
+
+def readme_cell(row):
+    """The README tutorial table's "full mode: T4 / TPU" cell of a notebook."""
+    t4, tpu = minutes(row)
+    return "under 1 min" if t4 < 1 and tpu < 1 else f"~{t4} / ~{tpu} min"
+
+
+def docs_row(row):
+    t4, tpu = (row[device.name] for device in DEVICES)
+    return (f"| {row['notebook']} | {row['capped_cpu_s']:.0f} | {row['training_flops'] / 1e15:.2f} | "
+            f"{t4['training_s']} | {t4['total_min']} | {tpu['training_s']} | {tpu['total_min']} |")
+
+
+def update_texts(rows, root):
+    """Write the estimates into each notebook's "How long" line, the README's tutorial table and
+    docs/benchmarks.md's table (the only places they are quoted)."""
+    import glob
+    from pathlib import Path
+
+    by_notebook = {row["notebook"]: row for row in rows}
+    for path in sorted(glob.glob(str(Path(root) / "tutorials" / "[0-9][0-9]_*.ipynb"))):
+        row = by_notebook[Path(path).name[:2]]
+        text = Path(path).read_text(encoding="utf-8")
+        Path(path).write_text(HOW_LONG.sub(lambda m: how_long(row), text, count=1), encoding="utf-8")
+    readme = Path(root) / "README.md"
+    readme.write_text(README_ROW.sub(lambda m: m.group(1) + readme_cell(by_notebook[m.group(2)]) + m.group(3),
+                                     readme.read_text(encoding="utf-8")), encoding="utf-8")
+    docs = Path(root) / "docs" / "benchmarks.md"
+    docs.write_text(DOCS_ROW.sub(lambda m: docs_row(by_notebook[m.group(1)]) if m.group(1) in by_notebook
+                                 else m.group(0), docs.read_text(encoding="utf-8")), encoding="utf-8")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--capped-log", required=True, help="output of make test-notebooks-full")
     parser.add_argument("--json", help="write the estimates here")
+    parser.add_argument("--update", metavar="ROOT", help="also write them into the notebooks, README.md and "
+                                                         "docs/benchmarks.md of the checkout at ROOT")
     args = parser.parse_args()
     with open(args.capped_log) as f:
         capped = capped_seconds(f.read())
@@ -188,6 +240,8 @@ def main():
         with open(args.json, "w") as f:
             json.dump({"sizes": sizes, "devices": [dataclasses.asdict(d) for d in DEVICES], "rows": rows},
                       f, indent=2, ensure_ascii=False)
+    if args.update:
+        update_texts(rows, args.update)
 
 
 if __name__ == "__main__":

@@ -52,3 +52,22 @@ def test_capped_durations_are_read_from_the_pytest_log():
     assert estimates.capped_seconds(log) == {"04": 123.45, "11": 7.5}
     with pytest.raises(SystemExit, match="durations"):
         estimates.capped_seconds("nothing here")
+
+
+def test_the_notebooks_readme_and_docs_quote_the_committed_estimates():
+    """Every place that states a notebook's full-mode time says what benchmarks/results/notebook_estimates.json
+    says (`notebook_estimates.py --update` writes them), so the figures cannot drift from the run."""
+    import json
+
+    root = Path(__file__).resolve().parents[1]
+    rows = json.loads((root / "benchmarks" / "results" / "notebook_estimates.json").read_text())["rows"]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    docs = (root / "docs" / "benchmarks.md").read_text(encoding="utf-8")
+    notebooks = {path.name[:2]: path.read_text(encoding="utf-8") for path in (root / "tutorials").glob("[0-9][0-9]_*.ipynb")}
+    assert sorted(notebooks) == [row["notebook"] for row in rows]
+    for row in rows:
+        assert estimates.how_long(row) in notebooks[row["notebook"]]
+        assert len(estimates.HOW_LONG.findall(notebooks[row["notebook"]])) == 1
+        quoted = [m.group(0) for m in estimates.README_ROW.finditer(readme) if m.group(2) == row["notebook"]]
+        assert len(quoted) == 1 and quoted[0].endswith(f" {estimates.readme_cell(row)} |"), quoted
+        assert estimates.docs_row(row) in docs.splitlines()
