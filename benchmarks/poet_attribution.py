@@ -1,6 +1,6 @@
 """Who wrote this poem? Every classifier on both poet tasks, same splits, with bootstrap 95% intervals.
 
-    python benchmarks/poet_attribution.py                  # the issue's table (2 CPU cores: hours; the pretraining alone took 69 min)
+    python benchmarks/poet_attribution.py                  # the full table (2 CPU cores: the pretraining alone takes about 17 min)
     python benchmarks/poet_attribution.py --quick          # tiny sizes, to try the script (~3 min)
     python benchmarks/poet_attribution.py --pretrained saved_models/poet_lm   # reuse a pretrained LM
 
