@@ -30,18 +30,25 @@ from lm_keras.utils.atomic import atomic_directory
 DEFAULT = "default"
 
 
+def run_tokenizer(config, texts):
+    """A run's tokenizer: the pretrained model's when its family brings one (GPT-2's BPE, a backbone
+    run's), else one trained on `texts` as `config.tokenizer` says."""
+    pretrained = family(config.model_type).tokenizer(**model_options(config))
+    if pretrained is not None:
+        return pretrained
+    tok = config.tokenizer
+    return create_tokenizer(tok.kind, texts, tok.max_vocabulary_size, tok.min_frequency, tok.lowercase)
+
+
 def prepare_data(corpus, config, tokenizer=None):
-    """Split `corpus`, train the tokenizer on the training split (unless one is given, e.g. a pretrained
-    model's), encode every split.
+    """Split `corpus`, get the run's tokenizer (`run_tokenizer`, trained on the training split) unless
+    one is given, encode every split.
 
     Returns (tokenizer, documents per split, ids per split, characters per split).
     """
     train = config.train
     splits = split_corpus(corpus, train.validation_fraction, train.test_fraction, train.seed)
-    tok = config.tokenizer
-    if tokenizer is None:
-        tokenizer = create_tokenizer(tok.kind, splits["train"], tok.max_vocabulary_size, tok.min_frequency,
-                                     tok.lowercase)
+    tokenizer = tokenizer or run_tokenizer(config, splits["train"])
     ids = {name: encode_documents(docs, tokenizer, add_special_tokens=corpus.line_level)
            for name, docs in splits.items()}
     # Line-level documents end in [EOS], which stands for the newline of the text.
@@ -209,13 +216,7 @@ def train_run(config, out=None, overwrite=False, corpus=None, callbacks=(), verb
             raise CorpusError(f"{data.name}: the validation split is empty ({sum(map(len, data.texts.values()))} "
                               f"distinct texts, validation_fraction={config.train.validation_fraction}); a "
                               f"classifier is validated on held-out texts: give more texts or a larger fraction")
-        tokenizer = spec.tokenizer(**model_options(config))
-        if tokenizer is None:
-            tok = config.tokenizer
-            tokenizer = create_tokenizer(tok.kind, data.texts["train"], tok.max_vocabulary_size, tok.min_frequency,
-                                         tok.lowercase)
-        else:  # the pretrained backbone's
-            config.tokenizer = TokenizerConfig(kind=tokenizer.kind)
+        tokenizer = run_tokenizer(config, data.texts["train"])
         rows = {name: encode_texts(texts, tokenizer, config.train.context_length)
                 for name, texts in data.texts.items() if texts}
         notice(f"{data.name}: {data.num_classes} classes; train {len(data.texts['train']):,} / validation "
@@ -236,13 +237,12 @@ def train_run(config, out=None, overwrite=False, corpus=None, callbacks=(), verb
             raise ConfigError(f"RunConfig.model_type = {spec.name!r} is invalid for {corpus.name}: it reads whole "
                               f"documents and needs a corpus of one document per line (tang_quatrains, tang_poems, "
                               f"or your own .txt with --documents lines)")
-        pretrained_tokenizer = spec.tokenizer(**model_options(config))
-        if pretrained_tokenizer is not None:  # recorded as what it is: no tokenizer is trained
-            config.tokenizer = TokenizerConfig(kind=pretrained_tokenizer.kind)
-        tokenizer, splits, ids, chars = prepare_data(corpus, config, pretrained_tokenizer)
-        notice(f"Corpus {corpus.name}: {len(corpus.text):,} characters; {config.tokenizer.kind} tokenizer with "
+        tokenizer, splits, ids, chars = prepare_data(corpus, config)
+        notice(f"Corpus {corpus.name}: {len(corpus.text):,} characters; {tokenizer.kind} tokenizer with "
                f"{tokenizer.vocabulary_size:,} tokens; train {len(ids['train']):,} / validation "
                f"{len(ids['validation']):,} tokens.")
+    if spec.pretrained_tokenizer:  # recorded as what it is: no tokenizer was trained
+        config.tokenizer = TokenizerConfig(kind=tokenizer.kind)
 
     if config.train.deterministic:
         tf.config.experimental.enable_op_determinism()
