@@ -8,6 +8,8 @@
         evaluation.json   held-out loss, perplexity, bits per character
         samples.txt       generated samples
         labels.json       a classifier's class names, in class-id order
+        timings.json      wall-clock seconds per phase of the training run (data, model, fit, ..., save),
+                          written by `train_run` last
 
 Directories are written atomically (see `lm_keras.utils.atomic.atomic_directory`).
 """
@@ -27,8 +29,8 @@ from lm_keras.config import RunConfig
 from lm_keras.errors import ModelLoadError
 from lm_keras.tokenizers import load_tokenizer
 
-CONFIG_FILE, MODEL_FILE, EVALUATION_FILE, SAMPLES_FILE, METRICS_FILE, LABELS_FILE = (
-    "config.json", "model.keras", "evaluation.json", "samples.txt", "metrics.csv", "labels.json")
+CONFIG_FILE, MODEL_FILE, EVALUATION_FILE, SAMPLES_FILE, METRICS_FILE, LABELS_FILE, TIMINGS_FILE = (
+    "config.json", "model.keras", "evaluation.json", "samples.txt", "metrics.csv", "labels.json", "timings.json")
 
 
 @dataclass
@@ -43,6 +45,7 @@ class Run:
     samples: list = field(default_factory=list)
     history: dict = field(default_factory=dict)
     labels: list = None
+    timings: dict = field(default_factory=dict)
 
     def generator(self, jit_compile=False):
         from lm_keras.generation import Generator
@@ -97,5 +100,6 @@ def load_run(path):
         history = pd.read_csv(path / METRICS_FILE, index_col="epoch").to_dict(orient="list")
     if (path / LABELS_FILE).is_file():
         labels = json.loads((path / LABELS_FILE).read_text(encoding="utf-8"))
+    timings = json.loads((path / TIMINGS_FILE).read_text(encoding="utf-8")) if (path / TIMINGS_FILE).is_file() else {}
     return Run(model=model, tokenizer=tokenizer, config=config, path=path, evaluation=evaluation, samples=samples,
-               history=history, labels=labels)
+               history=history, labels=labels, timings=timings)

@@ -19,7 +19,7 @@ from lm_keras.errors import ConfigError
 from lm_keras.generation.generator import left_pad
 from lm_keras.models.reward_model import RewardModel
 from lm_keras.training.fit import fit_steps
-from lm_keras.training.optimizers import build_optimizer
+from lm_keras.training.optimizers import build_optimizer, build_slots
 
 
 def copy_model(model):
@@ -51,6 +51,7 @@ def prompt_dataset(tokenizer, prompts, context_length, max_new_tokens, batch_siz
 
 def _compile(model, variables_of, train_config):
     model.compile(optimizer=build_optimizer(variables_of, train_config, train_config.steps))
+    build_slots(model, variables_of.trainable_variables)
 
 
 def train_reward_model(sft_model, tokenizer, preferences, train_config, validation=None, max_new_tokens=34,

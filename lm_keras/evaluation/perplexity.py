@@ -8,8 +8,11 @@ import tensorflow as tf
 from lm_keras.data.pipeline import check_length, window_starts
 
 
-def evaluate_language_model(model, ids, context_length, batch_size=64, num_characters=None):
+def evaluate_language_model(model, ids, context_length, batch_size=64, num_characters=None, jit_compile=False):
     """Mean next-token cross-entropy over `ids`, in non-overlapping windows.
+
+    Every batch has the same shape (the last one is padded, its padding rows ignored), so
+    `model.score` is traced once per call; `jit_compile` compiles it with XLA.
 
     Args:
         ids: 1-D token ids of one split.
@@ -23,13 +26,16 @@ def evaluate_language_model(model, ids, context_length, batch_size=64, num_chara
     ids = np.asarray(ids, dtype=np.int32)
     check_length(ids, context_length, "evaluation")
     starts = window_starts(len(ids), context_length)
-    windows = np.stack([ids[s : s + context_length + 1] for s in starts])
-    total, count = 0.0, 0
-    score = tf.function(model.score, reduce_retracing=True)
+    windows = ids[starts[:, None] + np.arange(context_length + 1)]
+    batch_size = min(batch_size, len(windows))
+    padded = np.zeros((-(-len(windows) // batch_size) * batch_size, context_length + 1), np.int32)
+    padded[: len(windows)] = windows
+    score = tf.function(model.score, jit_compile=jit_compile)
+    total = 0.0
     for i in range(0, len(windows), batch_size):
-        log_likelihood = score(tf.constant(windows[i : i + batch_size])).numpy()
+        log_likelihood = score(tf.constant(padded[i : i + batch_size])).numpy()[: len(windows) - i]
         total -= float(log_likelihood.sum(dtype=np.float64))
-        count += log_likelihood.size
+    count = len(windows) * context_length
     loss = total / count
     result = {"loss": loss, "perplexity": math.exp(loss), "bits_per_token": loss / math.log(2),
               "num_tokens": count}

@@ -37,6 +37,9 @@ class ScaledDotProductAttention(keras.layers.Layer):
 
     Returns:
         (b, t, h, d), and the weights if asked for.
+
+    Without weights to return (and no dropout on them), the call runs `keras.ops.dot_product_attention`,
+    the backend's fused version of the same function; with them, `formula`, the function op by op.
     """
 
     def __init__(self, dropout=0.0, **kwargs):
@@ -45,13 +48,24 @@ class ScaledDotProductAttention(keras.layers.Layer):
         self.dropout_layer = keras.layers.Dropout(dropout)
 
     def call(self, query, key, value, attention_mask=None, training=None, return_attention_scores=False):
-        head_size = ops.shape(query)[-1]
-        query = query * ops.cast(1.0 / math.sqrt(head_size), query.dtype)
-        scores = ops.einsum("bthd,bshd->bhts", query, key)  # (b, h, t, s)
+        mask = None
         if attention_mask is not None:
             mask = ops.cast(attention_mask, "bool")
             if len(mask.shape) == 3:
                 mask = ops.expand_dims(mask, 1)  # same mask for every head
+        if not return_attention_scores and not (training and self.dropout):
+            # The same function, fused where the backend has a kernel for it (flash attention on a GPU with
+            # JAX or PyTorch; one softmax op in TensorFlow); the weights are never materialised for the caller.
+            return ops.dot_product_attention(query, key, value, mask=mask,
+                                             scale=1.0 / math.sqrt(ops.shape(query)[-1]))
+        return self.formula(query, key, value, mask, training, return_attention_scores)
+
+    def formula(self, query, key, value, mask=None, training=None, return_attention_scores=False):
+        """softmax(Q Kᵀ / √d_k) V written out op by op; `mask` None or bool broadcastable to (b, h, t, s)."""
+        head_size = ops.shape(query)[-1]
+        query = query * ops.cast(1.0 / math.sqrt(head_size), query.dtype)
+        scores = ops.einsum("bthd,bshd->bhts", query, key)  # (b, h, t, s)
+        if mask is not None:
             scores = ops.where(mask, scores, ops.cast(large_negative(scores.dtype), scores.dtype))
         scores = ops.cast(scores, "float32")
         exp = ops.exp(scores - ops.max(scores, axis=-1, keepdims=True))  # softmax, shifted for stability
@@ -133,8 +147,10 @@ class MultiHeadSelfAttention(keras.layers.Layer):
             key = ops.slice_update(cache[0], start, ops.cast(key, cache[0].dtype))
             value = ops.slice_update(cache[1], start, ops.cast(value, cache[1].dtype))
             cache = (key, value)
-        heads, weights = self.attention(query, key, value, attention_mask=attention_mask, training=training,
-                                        return_attention_scores=True)
+        heads = self.attention(query, key, value, attention_mask=attention_mask, training=training,
+                               return_attention_scores=return_attention_scores)
+        if return_attention_scores:
+            heads, weights = heads
         shape = ops.shape(inputs)
         output = self.output_projection(ops.reshape(heads, (shape[0], shape[1], -1)))
         results = (output,) + ((cache,) if cache is not None else ()) + ((weights,) if return_attention_scores else ())

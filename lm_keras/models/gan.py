@@ -49,7 +49,14 @@ class _TwoOptimizerModel(TrackedModel):
     def compile_from_config(self, config):
         self.compile(keras.optimizers.deserialize(config[f"{self.opponent}_optimizer"]),
                      keras.optimizers.deserialize(config["generator_optimizer"]))
-        self.optimizer.build(self.generator.trainable_weights)  # so that the saved generator-optimizer state loads
+
+    def build_slots(self):
+        """Both optimizers' moments now (so that a saved optimizer state loads, and the first traced
+        step, which would otherwise create them, is traced once, not twice)."""
+        if not self.built:
+            self.build()
+        getattr(self, f"{self.opponent}_optimizer").build(getattr(self, self.opponent).trainable_weights)
+        self.optimizer.build(self.generator.trainable_weights)
 
     def get_build_config(self):
         return {"built": True}  # an empty build config would not be built on load
@@ -90,6 +97,7 @@ class LatentGAN(_TwoOptimizerModel):
         self.critic_optimizer = critic_optimizer or keras.optimizers.Adam(1e-4, beta_1=0.5, beta_2=0.9)
         generator_optimizer = generator_optimizer or keras.optimizers.Adam(1e-4, beta_1=0.5, beta_2=0.9)
         super().compile(optimizer=generator_optimizer, **kwargs)
+        self.build_slots()
 
     def call(self, noise, training=None):
         """noise (b, noise_dim) -> codes (b, latent_dim)."""
@@ -240,6 +248,7 @@ class SequenceGAN(_TwoOptimizerModel):
         """Two optimizers (default Adam 1e-4 for the discriminator, 1e-5 for the pretrained generator)."""
         self.discriminator_optimizer = discriminator_optimizer or keras.optimizers.Adam(1e-4)
         super().compile(optimizer=generator_optimizer or keras.optimizers.Adam(1e-5), **kwargs)
+        self.build_slots()
 
     def sample(self, batch_size, seed, temperature=1.0):
         """Texts from the generator: ids (batch, max_length + 1) starting with [BOS], 0 after [EOS]."""

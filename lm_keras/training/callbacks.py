@@ -37,6 +37,50 @@ class ThroughputAndLearningRate(keras.callbacks.Callback):
         logs["tokens_per_second"] = self.tokens_per_step * self._steps / max(self._seconds, 1e-9)
 
 
+class FitPhases(keras.callbacks.Callback):
+    """Splits `fit`'s wall clock over a `lm_keras.utils.timing.Stopwatch`: its setup, the first
+    training step (tracing and XLA compilation), the other steps (with the loop's own work between
+    them), the first validation (tracing the evaluation step), the later ones, and the work between
+    intervals (checkpoints, other callbacks' epoch-end work). Each hook charges the time since the
+    previous lap to the phase it belonged to, so the callback's place in the list does not matter.
+    """
+
+    SETUP, FIRST_STEP, STEPS = "fit setup (datasets, Keras)", "first training step (trace + compile)", "training steps"
+    FIRST_VALIDATION, VALIDATION = "first validation (trace + compile)", "validations"
+    BETWEEN = "between intervals (checkpoints, callbacks)"
+
+    def __init__(self, watch):
+        super().__init__()
+        self.watch = watch
+
+    def on_train_begin(self, logs=None):
+        self.watch.lap(self.SETUP)
+        self._steps = self._validations = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.watch.lap(self.BETWEEN)
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.watch.lap(self.STEPS)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.watch.lap(self.STEPS if self._steps else self.FIRST_STEP)
+        self._steps += 1
+
+    def on_test_begin(self, logs=None):
+        self.watch.lap(self.STEPS)
+
+    def on_test_end(self, logs=None):
+        self.watch.lap(self.VALIDATION if self._validations else self.FIRST_VALIDATION)
+        self._validations += 1
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.watch.lap(self.BETWEEN)
+
+    def on_train_end(self, logs=None):
+        self.watch.lap(self.BETWEEN)
+
+
 class GenerateSamples(keras.callbacks.Callback):
     """Print a generated sample every `every` training steps of this `fit` call (and at its end).
 

@@ -11,7 +11,7 @@ from lm_keras.config import TrainConfig
 from lm_keras.data.corpus import Corpus
 from lm_keras.errors import ConfigError, CorpusError
 from lm_keras.training.fit import _fit, planned_epochs
-from lm_keras.training.optimizers import build_optimizer
+from lm_keras.training.optimizers import build_optimizer, build_slots
 
 
 def classifier_schedule(config, num_train):
@@ -34,7 +34,7 @@ def compile_classifier(model, config=None, num_train=None, **overrides):
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
                   jit_compile=config.jit_compile)
-    return model
+    return build_slots(model)
 
 
 def length_buckets(width):

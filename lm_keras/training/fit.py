@@ -15,7 +15,7 @@ from lm_keras.evaluation.metrics import Perplexity
 from lm_keras.families import training_defaults
 from lm_keras.training.callbacks import (FiniteBackupAndRestore, HistoryBackup, TerminateOnDivergence,
                                         ThroughputAndLearningRate, resumed_epoch)
-from lm_keras.training.optimizers import build_optimizer
+from lm_keras.training.optimizers import build_optimizer, build_slots
 
 
 def compile_language_model(model, config=None, total_steps=None, **overrides):
@@ -37,14 +37,14 @@ def compile_language_model(model, config=None, total_steps=None, **overrides):
     optimizer = build_optimizer(model, config, total_steps or config.steps)
     if getattr(model, "own_loss", False):  # the VAE computes its objective in its own train_step
         model.compile(optimizer=optimizer, jit_compile=config.jit_compile)
-        return model
+        return build_slots(model)
     model.compile(
         optimizer=optimizer,
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=[Perplexity()],
         jit_compile=config.jit_compile,
     )
-    return model
+    return build_slots(model)
 
 
 def _replicated_off_tpu():

@@ -6,6 +6,16 @@ from keras import ops
 from lm_keras.schedules import WarmupDecay
 
 
+def build_slots(model, variables=None):
+    """Create the optimizer's moments for `variables` (default: the model's trainable ones) now, under the
+    current distribution strategy. Without a strategy Keras leaves this to the first traced step, and
+    TensorFlow traces a `tf.function` that creates variables twice: a second trace and XLA compilation.
+    A model not built yet (its variables unknown), with no `variables` given, is left to Keras."""
+    if variables is not None or model.built:
+        model.optimizer.build(model.trainable_variables if variables is None else variables)
+    return model
+
+
 def no_weight_decay_variables(model):
     """The trainable variables that AdamW does not decay: every bias and LayerNorm scale/offset.
 

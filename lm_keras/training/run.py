@@ -16,16 +16,17 @@ from lm_keras.data.pipeline import encode_rows
 from lm_keras.evaluation import evaluate_classifier, evaluate_language_model, evaluate_vae
 from lm_keras.generation import Generator, LatentGenerator
 from lm_keras.families import family
-from lm_keras.runs import Run, write_run
+from lm_keras.runs import TIMINGS_FILE, Run, write_run
 from lm_keras.tokenizers import create_tokenizer
 from lm_keras.errors import ConfigError, CorpusError, OutputExistsError
-from lm_keras.training.callbacks import GenerateSamples, resumed_epoch
+from lm_keras.training.callbacks import FitPhases, GenerateSamples, resumed_epoch
 from lm_keras.training.classifier import compile_classifier, fit_classifier
 from lm_keras.training.devices import (check_global_batch, precision_policy, resolve_precision, resolve_strategy,
                                        strategy_name)
 from lm_keras.training.fit import (compile_language_model, fit_documents, fit_language_model, planned_epochs,
                                   window_batches)
 from lm_keras.utils.atomic import atomic_directory
+from lm_keras.utils.timing import Stopwatch
 
 DEFAULT = "default"
 
@@ -124,13 +125,15 @@ def labelled_data(config, corpus=None):
         raise CorpusError(str(e)) from e
 
 
-def _fit_classifier(model, data, rows, config, fit_options, notice):
+def _fit_classifier(model, data, rows, config, fit_options, notice, watch):
     """Fit a classifier on labelled rows -> (history, validation figures: accuracy and macro-F1 with their
     bootstrap intervals, per class)."""
     history = fit_classifier(model, rows["train"], data.targets["train"], rows["validation"],
                              data.targets["validation"], config.train, **fit_options)
+    watch.lap(FitPhases.SETUP)
     report = evaluate_classifier(model, rows["validation"], data.targets["validation"], data.labels,
                                  seed=config.train.seed)
+    watch.lap(EVALUATION)
     evaluation = {k: v for k, v in report.items() if k not in ("confusion", "predictions", "probabilities")}
     evaluation["majority_baseline"] = data.majority_baseline("validation")
     notice(f"Validation: accuracy {evaluation['accuracy']:.3f} (majority class {evaluation['majority_baseline']:.3f}), "
@@ -146,15 +149,19 @@ def sample_prompts(corpus, validation_docs, count=2):
     return [line[:40] for line in lines[:count]] or [""]
 
 
-def _fit_vae(model, tokenizer, splits, config, fit_options, notice):
+def _fit_vae(model, tokenizer, splits, config, fit_options, notice, watch):
     """Fit a `TextVAE` on whole documents -> (history, validation figures, samples from the prior)."""
     rows = {name: encode_rows(docs, tokenizer, model.context_length) for name, docs in splits.items() if docs}
+    watch.lap(DATA)
     history = fit_documents(model, rows["train"], rows["validation"], config.train, **fit_options)
+    watch.lap(FitPhases.SETUP)
     evaluation = evaluate_vae(model, rows["validation"], seed=config.train.seed)
+    watch.lap(EVALUATION)
     notice(f"Validation: reconstruction {evaluation['reconstruction']:.2f}, KL {evaluation['kl']:.2f}, "
            f"-ELBO {-evaluation['elbo']:.2f} nats per document ({-evaluation['elbo_per_token']:.4f} per token); "
            f"active units {evaluation['active_units']}/{model.latent_dim}.")
     samples = LatentGenerator(model, tokenizer).sample(3, seed=config.train.seed)
+    watch.lap(SAMPLES)
     return history, evaluation, samples
 
 
@@ -164,6 +171,9 @@ def backup_dir_for(out):
 
 
 FINGERPRINT = "run_fingerprint.json"
+# Phases of `Run.timings` besides `FitPhases`'s.
+DATA, MODEL, EVALUATION, SAMPLES, SAVE = ("data (corpus, tokenizer, encoding)", "model (build, compile)",
+                                          "final evaluation", "samples", "save")
 
 
 def check_backup(backup_dir, config, tokenizer):
@@ -204,12 +214,14 @@ def train_run(config, out=None, overwrite=False, corpus=None, callbacks=(), verb
         sample_every: print a generated sample every that many steps.
 
     Returns:
-        A `Run` with the model, tokenizer, evaluation and samples.
+        A `Run` with the model, tokenizer, evaluation, samples and `timings` (wall-clock seconds per
+        phase, `FitPhases`'s for the fit; saved as `timings.json`).
     """
     if out is not None and Path(out).exists() and not overwrite:
         raise OutputExistsError(f"{out} already exists; pass overwrite=True (CLI: --overwrite) to replace it.")
     spec = family(config.model_type)
     config = RunConfig.from_dict(config.to_dict())   # filled in below with what the run used; the caller's stays
+    watch = Stopwatch()
     if spec.labels:
         data = labelled_data(config, corpus)
         if not data.texts["validation"]:
@@ -243,6 +255,7 @@ def train_run(config, out=None, overwrite=False, corpus=None, callbacks=(), verb
                f"{len(ids['validation']):,} tokens.")
     if spec.pretrained_tokenizer:  # recorded as what it is: no tokenizer was trained
         config.tokenizer = TokenizerConfig(kind=tokenizer.kind)
+    watch.lap(DATA)
 
     if config.train.deterministic:
         tf.config.experimental.enable_op_determinism()
@@ -271,7 +284,8 @@ def train_run(config, out=None, overwrite=False, corpus=None, callbacks=(), verb
     config.model = {k: v for k, v in model.config.to_dict().items() if k in options}
     if spec.documents:
         config.model["seed"] = model.seed
-    callbacks = list(callbacks)
+    watch.lap(MODEL)
+    callbacks = [FitPhases(watch), *callbacks]
     if sample_every and not spec.labels:
         prompt = sample_prompts(corpus, splits["validation"])[0]
         callbacks.append(GenerateSamples(Generator(model, tokenizer, allow_eos=corpus.line_level), prompt,
@@ -286,24 +300,29 @@ def train_run(config, out=None, overwrite=False, corpus=None, callbacks=(), verb
         fit_options = dict(callbacks=callbacks, verbose=verbose, backup_dir=backup_dir,
                            tensorboard_dir=tensorboard_dir)
         if spec.labels:
-            history, evaluation = _fit_classifier(model, data, rows, config, fit_options, notice)
+            history, evaluation = _fit_classifier(model, data, rows, config, fit_options, notice, watch)
             samples = []
         elif spec.documents:
-            history, evaluation, samples = _fit_vae(model, tokenizer, splits, config, fit_options, notice)
+            history, evaluation, samples = _fit_vae(model, tokenizer, splits, config, fit_options, notice, watch)
         else:
             history = fit_language_model(model, ids["train"], ids["validation"], config.train, **fit_options)
+            watch.lap(FitPhases.SETUP)
             evaluation = evaluate_language_model(model, ids["validation"], config.train.context_length,
-                                                 config.train.batch_size, chars["validation"])
+                                                 config.train.batch_size, chars["validation"], model.jit_compile)
+            watch.lap(EVALUATION)
             notice(f"Validation: loss {evaluation['loss']:.4f} nats/token, perplexity "
                    f"{evaluation['perplexity']:.2f}, {evaluation['bits_per_character']:.3f} bits/char.")
-            generator = Generator(model, tokenizer, allow_eos=corpus.line_level)
+            generator = Generator(model, tokenizer, allow_eos=corpus.line_level)  # one call: XLA would not repay
             max_new = sample_tokens or (300 if config.tokenizer.kind == "char" else 80)
             samples = generator(sample_prompts(corpus, splits["validation"]), max_new_tokens=max_new,
                                 temperature=0.8, seed=config.train.seed)
-        run = Run(model=model, tokenizer=tokenizer, config=config, evaluation=evaluation,
-                  samples=samples, history=history.history, labels=data.labels if spec.labels else None)
+            watch.lap(SAMPLES)
+        run = Run(model=model, tokenizer=tokenizer, config=config, evaluation=evaluation, samples=samples,
+                  history=history.history, labels=data.labels if spec.labels else None, timings=watch.seconds)
         if directory:
             write_run(directory, run)
+            watch.lap(SAVE)
+            (directory / TIMINGS_FILE).write_text(json.dumps(watch.seconds, indent=1), encoding="utf-8")
     run.path = Path(out) if out else None
     return run
 

@@ -66,6 +66,36 @@ def test_scaled_dot_product_attention_is_the_formula():
     np.testing.assert_allclose(out[0, :, 0], weights @ v[0, :, 0], atol=1e-6)
 
 
+@pytest.mark.parametrize("masked_rows", [False, True])
+def test_fused_path_equals_the_formula_in_outputs_and_gradients(masked_rows):
+    """Without weights asked for, the layer runs keras.ops.dot_product_attention; it must be the same
+    function as the explicit formula: outputs and gradients (w.r.t. Q, K, V) within float tolerance,
+    also for a query row whose keys are all masked (left padding), which both average uniformly."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(4)
+    q, k, v = (tf.constant(rng.normal(size=(B, T, H, D // H)).astype("float32")) for _ in range(3))
+    keep = np.ones((B, T), bool)
+    if masked_rows:
+        keep[1, :3] = False
+    mask = causal_mask(T).numpy() & keep[:, None, :]
+    layer = ScaledDotProductAttention()
+    upstream = tf.constant(rng.normal(size=(B, T, H, D // H)).astype("float32"))
+    results = []
+    for weights_too in (False, True):
+        with tf.GradientTape() as tape:
+            tape.watch([q, k, v])
+            out = layer(q, k, v, attention_mask=mask, return_attention_scores=weights_too)
+            out = out[0] if weights_too else out
+            loss = tf.reduce_sum(out * upstream)
+        results.append((out, tape.gradient(loss, [q, k, v])))
+    (fused, fused_grads), (formula, formula_grads) = results
+    np.testing.assert_allclose(fused, formula, atol=1e-5)
+    for a, b in zip(fused_grads, formula_grads):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    assert np.abs(fused_grads[1].numpy()).max() > 1e-3   # the gradients compared are not all zero
+
+
 def test_attention_with_a_cache_equals_attention_over_the_whole_sequence(pair):
     ours, _ = pair
     x = _inputs(4)

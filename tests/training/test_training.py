@@ -46,7 +46,8 @@ def test_char_lstm_beats_the_unigram_entropy_on_tiny_shakespeare(trained, shakes
 
 def test_run_directory_reloads_with_identical_greedy_output(trained):
     files = sorted(os.listdir(trained.path))
-    assert files == ["config.json", "evaluation.json", "metrics.csv", "model.keras", "samples.txt", "tokenizer.json"]
+    assert files == ["config.json", "evaluation.json", "metrics.csv", "model.keras", "samples.txt", "timings.json",
+                     "tokenizer.json"]
     again = load_run(trained.path)
     prompts = ["ROMEO:", "To be, or not"]
     before = trained.generator()(prompts, max_new_tokens=60, temperature=0.0)
@@ -55,6 +56,11 @@ def test_run_directory_reloads_with_identical_greedy_output(trained):
     np.testing.assert_array_equal(again.model(np.arange(4, 40)[None]), trained.model(np.arange(4, 40)[None]))
     assert again.config == trained.config
     assert again.samples == trained.samples and again.evaluation == trained.evaluation
+    # where the run's time went: every phase of train_run, the fit's split by FitPhases
+    assert again.timings == trained.timings and min(again.timings.values()) >= 0
+    assert {"data (corpus, tokenizer, encoding)", "first training step (trace + compile)", "training steps",
+            "first validation (trace + compile)", "validations", "final evaluation", "samples",
+            "save"} <= set(again.timings)
     assert set(again.history) == set(trained.history)
     np.testing.assert_allclose(again.history["val_loss"], trained.history["val_loss"], rtol=1e-6)
 
