@@ -20,8 +20,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from lm_keras.config import RunConfig, TokenizerConfig, TrainConfig  # noqa: E402
 from lm_keras.data import load_corpus  # noqa: E402
-from lm_keras.evaluation import evaluate  # noqa: E402
-from lm_keras.models import NGramLanguageModel  # noqa: E402
+from lm_keras.evaluation import evaluate_ngrams  # noqa: E402
 from lm_keras.training import prepare_data, train_run  # noqa: E402
 
 MODELS = {
@@ -57,9 +56,8 @@ def main():
         rows.append({"model": name, "steps": train["steps"], "bits_per_character": run.evaluation["bits_per_character"],
                      "seconds": time.perf_counter() - start})
         if ngram_bits is None:   # every char run shares the split and the vocabulary
-            _, splits, ids, _ = prepare_data(corpus, run.config, tokenizer=run.tokenizer)
-            ngram_bits = {n: evaluate(NGramLanguageModel(n, run.tokenizer.vocabulary_size).fit(ids["train"]),
-                                      run.tokenizer, splits["validation"])["bits_per_character"] for n in range(1, 6)}
+            _, splits, _, _ = prepare_data(corpus, run.config, tokenizer=run.tokenizer)
+            ngram_bits = {n: r["bits_per_character"] for n, r in evaluate_ngrams(range(1, 6), run.tokenizer, splits).items()}
     print("\nvalidation bits per character, Tiny Shakespeare")
     for n, bits in ngram_bits.items():
         print(f"  char {n}-gram, Kneser-Ney           {bits:.3f}")

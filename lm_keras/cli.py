@@ -381,8 +381,7 @@ def _generate_from_codes(run, args):
 def cmd_evaluate(args):
     from lm_keras.config import TokenizerConfig, TrainConfig
     from lm_keras.data import load_corpus, split_corpus
-    from lm_keras.evaluation import evaluate
-    from lm_keras.models import NGramLanguageModel
+    from lm_keras.evaluation import evaluate, evaluate_ngrams
     from lm_keras.runs import load_run
     from lm_keras.tokenizers import create_tokenizer
 
@@ -419,13 +418,9 @@ def cmd_evaluate(args):
         else:
             options = TokenizerConfig(args.tokenizer)
             tokenizer = create_tokenizer(options.kind, splits["train"], options.max_vocabulary_size)
-        from lm_keras.data import encode_documents
-
-        train_ids = encode_documents(splits["train"], tokenizer, add_special_tokens=corpus.line_level)
-        for order in args.ngram:
-            model = NGramLanguageModel(order, tokenizer.vocabulary_size, args.smoothing, args.k).fit(train_ids)
-            result = evaluate(model, tokenizer, docs, corpus.line_level)
-            results.append({"model": f"{order}-gram {args.smoothing}", "tokenizer": tokenizer.kind, **result})
+        ngrams = evaluate_ngrams(args.ngram, tokenizer, splits, corpus.line_level, args.split, args.smoothing, args.k)
+        results += [{"model": f"{order}-gram {args.smoothing}", "tokenizer": tokenizer.kind, **result}
+                    for order, result in ngrams.items()]
     results = [{"corpus": corpus.name, "split": args.split, **r} for r in results]
     if args.json:
         print(json.dumps(results[0] if len(results) == 1 else results, indent=2))

@@ -3,13 +3,13 @@
 from lm_keras.evaluation.baselines import unigram_entropy
 from lm_keras.evaluation.classification import (accuracy, bootstrap_interval, classification_report,
                                                 confusion_matrix, evaluate_classifier, macro_f1)
-from lm_keras.evaluation.compare import evaluate
+from lm_keras.evaluation.compare import evaluate, evaluate_ngrams
 from lm_keras.evaluation.latent import (active_units, evaluate_vae, importance_weighted_log_likelihood,
                                         mutual_information)
 from lm_keras.evaluation.metrics import Perplexity
 from lm_keras.evaluation.perplexity import evaluate_language_model
 from lm_keras.evaluation.scoring import score_texts
 
-__all__ = ["Perplexity", "accuracy", "active_units", "bootstrap_interval", "classification_report", "confusion_matrix",
+__all__ = ["Perplexity", "accuracy", "evaluate_ngrams", "active_units", "bootstrap_interval", "classification_report", "confusion_matrix",
            "evaluate", "evaluate_classifier", "evaluate_language_model", "evaluate_vae",
            "importance_weighted_log_likelihood", "macro_f1", "mutual_information", "score_texts", "unigram_entropy"]

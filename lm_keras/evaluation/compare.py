@@ -37,3 +37,13 @@ def evaluate(model, tokenizer, documents, line_level=False, context_length=None,
     loss = total / len(log_probs)
     return {"loss": loss, "perplexity": math.exp(loss), "bits_per_token": loss / math.log(2),
             "num_tokens": len(log_probs), "bits_per_character": total / math.log(2) / characters}
+
+
+def evaluate_ngrams(orders, tokenizer, splits, line_level=False, split="validation", smoothing="kneser_ney", k=1.0):
+    """The counted baselines beside a model: an `NGramLanguageModel` of each order in `orders`, counted on
+    `splits["train"]` read with `tokenizer`, evaluated on `splits[split]` -> {order: `evaluate`'s dict}."""
+    from lm_keras.models.ngram import NGramLanguageModel
+
+    train_ids = encode_documents(splits["train"], tokenizer, add_special_tokens=line_level)
+    return {n: evaluate(NGramLanguageModel(n, tokenizer.vocabulary_size, smoothing, k).fit(train_ids), tokenizer,
+                        splits[split], line_level) for n in orders}

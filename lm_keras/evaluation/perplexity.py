@@ -28,8 +28,7 @@ def evaluate_language_model(model, ids, context_length, batch_size=64, num_chara
     starts = window_starts(len(ids), context_length)
     windows = ids[starts[:, None] + np.arange(context_length + 1)]
     batch_size = min(batch_size, len(windows))
-    padded = np.zeros((-(-len(windows) // batch_size) * batch_size, context_length + 1), np.int32)
-    padded[: len(windows)] = windows
+    padded = np.pad(windows, ((0, -len(windows) % batch_size), (0, 0)))
     score = tf.function(model.score, jit_compile=jit_compile)
     total = 0.0
     for i in range(0, len(windows), batch_size):

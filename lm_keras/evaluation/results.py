@@ -79,18 +79,14 @@ def record_baselines(corpus, order=5, source="", path=None, text_limit=None):
     """
     from dataclasses import replace
 
-    from lm_keras.data import encode_documents, split_corpus
-    from lm_keras.evaluation.compare import evaluate
-    from lm_keras.models import NGramLanguageModel
+    from lm_keras.data import split_corpus
+    from lm_keras.evaluation.compare import evaluate_ngrams
     from lm_keras.tokenizers import create_tokenizer
 
     if text_limit:
         corpus = replace(corpus, text=corpus.text[:text_limit])
     splits = split_corpus(corpus)
-    tokenizer = create_tokenizer("char", splits["train"])
-    ids = encode_documents(splits["train"], tokenizer, add_special_tokens=corpus.line_level)
-    for n, label in ((1, "char unigram"), (order, f"char {order}-gram, Kneser-Ney")):
-        model = NGramLanguageModel(n, tokenizer.vocabulary_size).fit(ids)
-        result = evaluate(model, tokenizer, splits["validation"], line_level=corpus.line_level)
-        table = record_result(label, result["bits_per_character"], corpus.name, source, path)
-    return table
+    results = evaluate_ngrams((1, order), create_tokenizer("char", splits["train"]), splits, corpus.line_level)
+    record_result("char unigram", results[1]["bits_per_character"], corpus.name, source, path)
+    return record_result(f"char {order}-gram, Kneser-Ney", results[order]["bits_per_character"], corpus.name, source,
+                         path)

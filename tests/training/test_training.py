@@ -50,13 +50,11 @@ def test_char_lstm_beats_the_unigram_entropy_on_tiny_shakespeare(trained, shakes
 def test_char_lstm_beats_every_char_ngram_up_to_order_3(trained, shakespeare):
     """Tutorial 02's baseline on the run's own split and tokenizer: within this budget the LSTM beats the
     counted unigram, bigram and trigram (the 4- and 5-gram need more training: benchmarks/lstm_vs_ngram.py)."""
-    from lm_keras.evaluation import evaluate
-    from lm_keras.models import NGramLanguageModel
+    from lm_keras.evaluation import evaluate_ngrams
     from lm_keras.training import prepare_data
 
-    _, splits, ids, _ = prepare_data(shakespeare, trained.config, tokenizer=trained.tokenizer)
-    ngram_bits = {n: evaluate(NGramLanguageModel(n, trained.tokenizer.vocabulary_size).fit(ids["train"]),
-                              trained.tokenizer, splits["validation"])["bits_per_character"] for n in (1, 2, 3)}
+    _, splits, _, _ = prepare_data(shakespeare, trained.config, tokenizer=trained.tokenizer)
+    ngram_bits = {n: r["bits_per_character"] for n, r in evaluate_ngrams((1, 2, 3), trained.tokenizer, splits).items()}
     lstm_bits = trained.evaluation["bits_per_character"]
     print(f"char LSTM {lstm_bits:.3f} bits/char; n-grams (Kneser-Ney) {ngram_bits}")
     assert ngram_bits[3] < ngram_bits[2] < ngram_bits[1]
