@@ -6,6 +6,11 @@ recorded so far and `plot_results` draws them. The rows live in `results.json` b
 runs (`saved_models_dir()`, Colab's /content/saved_models), written atomically. A notebook that
 runs in a fresh runtime, where no earlier notebook left the file, recomputes the counted
 baselines in seconds with `record_baselines` instead of typing their numbers in.
+
+A notebook that evaluates on its own split or vocabulary (the text VAE of tutorial 05: Tang
+quatrains, 3,000 characters and [UNK]) passes them to `record_baselines` (`splits=`, `tokenizer=`),
+and `skip_bos=True` makes the counted models pay, like a model of whole poems, for each poem's
+characters and its [EOS] only, not for the [BOS] that opens the next poem.
 """
 
 import json
@@ -71,11 +76,19 @@ def plot_results(corpus="tiny_shakespeare", path=None, ax=None, highlight=None):
     return ax
 
 
-def record_baselines(corpus, order=5, source="", path=None, text_limit=None):
+def record_baselines(corpus, order=5, source="", path=None, text_limit=None, splits=None, tokenizer=None,
+                     skip_bos=False):
     """Count the unigram and the character `order`-gram (Kneser-Ney) on `corpus`'s training split and
     record both on its validation split -> the table. Seconds for Tiny Shakespeare.
 
     `text_limit`: use only the first that many characters (a notebook's quick mode).
+    `splits`: the notebook's own split (a dict from `split_corpus` with "train" and "validation"),
+        instead of `split_corpus(corpus)`; `corpus` then gives only its name and `line_level`.
+    `tokenizer`: the notebook's own tokenizer (e.g. a capped vocabulary), instead of a character
+        tokenizer trained on the training split.
+    `skip_bos`: for line-level corpora, do not charge the prediction of each next document's `[BOS]`
+        (`evaluate`): each document costs its characters and its `[EOS]`, as in a model that scores
+        whole documents (`encode_rows`, a VAE). The characters counted are the same either way.
     """
     from dataclasses import replace
 
@@ -83,10 +96,15 @@ def record_baselines(corpus, order=5, source="", path=None, text_limit=None):
     from lm_keras.evaluation.compare import evaluate_ngrams
     from lm_keras.tokenizers import create_tokenizer
 
-    if text_limit:
-        corpus = replace(corpus, text=corpus.text[:text_limit])
-    splits = split_corpus(corpus)
-    results = evaluate_ngrams((1, order), create_tokenizer("char", splits["train"]), splits, corpus.line_level)
-    record_result("char unigram", results[1]["bits_per_character"], corpus.name, source, path)
-    return record_result(f"char {order}-gram, Kneser-Ney", results[order]["bits_per_character"], corpus.name, source,
-                         path)
+    if splits is None:
+        if text_limit:
+            corpus = replace(corpus, text=corpus.text[:text_limit])
+        splits = split_corpus(corpus)
+    elif text_limit:
+        raise ValueError("text_limit shortens the corpus before it is split: pass it or splits=, not both")
+    if tokenizer is None:
+        tokenizer = create_tokenizer("char", splits["train"])
+    results = evaluate_ngrams((1, order), tokenizer, splits, corpus.line_level, skip_bos=skip_bos)
+    bits = {n: results[n]["bits_per_character"] for n in (1, order)}
+    record_result("char unigram", bits[1], corpus.name, source, path)
+    return record_result(f"char {order}-gram, Kneser-Ney", bits[order], corpus.name, source, path)
