@@ -1,4 +1,4 @@
-"""Titled Tang quatrains for alignment: the SFT corpus `title：body` and the prompts `title：`."""
+"""Titled Tang poems for alignment: the pretraining and SFT corpora `title：body` and the prompts `title：`."""
 
 import numpy as np
 
@@ -9,19 +9,25 @@ from lm_keras.data.poems import quatrain_form
 MAX_TITLE_CHARACTERS = 12
 
 
-def titled_quatrains(frame=None):
-    """The regular quatrains of `tang_poems` with their titles -> DataFrame (title, body, form).
+def titled_poems(frame=None):
+    """Every poem of `tang_poems` with its title -> DataFrame (title, body), any form (the pretraining text).
 
-    Bodies are deduplicated (first title kept) before any split; titles that are empty,
-    longer than `MAX_TITLE_CHARACTERS`, or contain the separator `：` are dropped, so a
-    prompt is short and ends where the poem begins.
+    Bodies are deduplicated (first title kept); titles that are empty, longer than
+    `MAX_TITLE_CHARACTERS`, or contain the separator `：` are dropped, so a prompt is short
+    and ends where the poem begins.
     """
     if frame is None:
         frame = load_corpus("tang_poems").frame
     table = frame[["title", "body"]].astype(str).apply(lambda column: column.str.strip())
-    table = table.assign(form=table["body"].map(quatrain_form)).dropna(subset=["form"])
-    table = table[(table["title"].str.len().between(1, MAX_TITLE_CHARACTERS)) & ~table["title"].str.contains("：")]
-    table = table.drop_duplicates("body").reset_index(drop=True)
+    table = table[(table["title"].str.len().between(1, MAX_TITLE_CHARACTERS)) & ~table["title"].str.contains("：")
+                  & (table["body"].str.len() > 0)]
+    return table.drop_duplicates("body").reset_index(drop=True)
+
+
+def titled_quatrains(frame=None):
+    """The regular quatrains of `titled_poems` -> DataFrame (title, body, form), form 5 or 7."""
+    table = titled_poems(frame)
+    table = table.assign(form=table["body"].map(quatrain_form)).dropna(subset=["form"]).reset_index(drop=True)
     return table.assign(form=table["form"].astype(int))
 
 

@@ -48,10 +48,11 @@ class DPOTrainer(TrackedModel):
         reference = tf.stop_gradient(completion_log_prob(self.reference, rows, prompt_lengths))
         return self.config.beta * (policy - reference)
 
-    def _pair_losses(self, data, training):
+    def _pair_losses(self, data):
+        """Dropout off in training too, as in RL: the implicit reward is the policy's own."""
         chosen, rejected, lengths = data[0], data[1], data[2]
-        chosen_reward = self.implicit_rewards(chosen, lengths, training)
-        rejected_reward = self.implicit_rewards(rejected, lengths, training)
+        chosen_reward = self.implicit_rewards(chosen, lengths)
+        rejected_reward = self.implicit_rewards(rejected, lengths)
         margin = chosen_reward - rejected_reward
         loss = tf.reduce_mean(tf.nn.softplus(-margin))  # −log σ(margin)
         return loss, {"loss": loss, "accuracy": tf.reduce_mean(tf.cast(margin > 0, tf.float32)),
@@ -60,13 +61,13 @@ class DPOTrainer(TrackedModel):
 
     def train_step(self, data):
         with tf.GradientTape() as tape:
-            loss, values = self._pair_losses(data, True)
+            loss, values = self._pair_losses(data)
         gradients = tape.gradient(loss, self.policy.trainable_weights)
         self.optimizer.apply(gradients, self.policy.trainable_weights)
         return self.report(values)
 
     def test_step(self, data):
-        return self.report(self._pair_losses(data, False)[1])
+        return self.report(self._pair_losses(data)[1])
 
     def get_config(self):
         serialize = keras.saving.serialize_keras_object

@@ -7,6 +7,7 @@ import tensorflow as tf
 
 from lm_keras.alignment.sequences import (PROMPT_SEPARATOR, completion_log_prob, completion_mask, generate_completions,
                                           pack_rows, prompt_ids)
+from lm_keras.evaluation.classification import mean_interval
 from lm_keras.evaluation.text_quality import distinct_n
 from lm_keras.tokenizers.base import PAD_ID
 
@@ -37,7 +38,8 @@ def evaluate_policy(model, tokenizer, prompts, judge, reference=None, reward_mod
                     max_new_tokens=34, temperature=1.0, seed=0):
     """Sample one completion per prompt and measure it -> (figures dict, samples DataFrame).
 
-    Figures: the true judge's mean total, format / rhyme / success rates; with `reference`
+    Figures: the true judge's mean total, format / rhyme / success rates and the 95% bootstrap
+    interval of the success rate over the prompts (`success_low`, `success_high`); with `reference`
     the mean KL(π‖π_ref) estimate; with `reward_model` its mean score; with `heldout`
     (prompts, bodies) the held-out NLL per token; distinct-2 of the completions.
     """
@@ -48,6 +50,7 @@ def evaluate_policy(model, tokenizer, prompts, judge, reference=None, reward_mod
     figures = {"judge_total": float(scores["total"].mean()), "format": float(scores["format"].mean()),
                "rhyme": float(scores["rhyme"].mean()), "success": float(scores["success"].mean()),
                "distinct_2": distinct_n(completions, 2)}
+    figures["success_low"], figures["success_high"] = mean_interval(scores["success"].to_numpy(float), seed=seed)
     if reference is not None:
         kl = kl_to_reference(model, reference, rows, lengths)
         figures["kl"] = float(kl.mean())

@@ -113,7 +113,8 @@ class PolicyGradientTrainer(TrackedModel):
         updates = config.ppo_epochs if config.algorithm == "ppo" else 1
         for _ in range(updates):
             with tf.GradientTape() as tape:
-                log_probs = token_log_probs(self.policy, rows, training=True)
+                # Dropout off (training=False): ρ and the KL are those of the policy that sampled.
+                log_probs = token_log_probs(self.policy, rows)
                 objective = surrogate_objective(log_probs, old_log_probs, mask, advantages, config.algorithm,
                                                 config.clip_ratio)
             gradients = tape.gradient(objective, weights)

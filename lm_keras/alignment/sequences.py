@@ -113,11 +113,12 @@ def generate_completions(model, tokenizer, prompts, max_new_tokens, seed=0, temp
     ids = prompt_ids(tokenizer, prompts, model.context_length, max_new_tokens)
     banned = banned_mask(tokenizer.vocabulary_size)
     width = max(map(len, ids)) + max_new_tokens
+    all_prompts, all_masks = left_pad(tf.ragged.constant(ids, dtype=tf.int32))   # one width: one trace
     all_rows, all_lengths = [], []
     for start in range(0, len(ids), batch_size):
-        prompt, mask = left_pad(tf.ragged.constant(ids[start:start + batch_size], dtype=tf.int32))
-        rows, lengths = sample_completions(model, prompt, mask, banned, max_new_tokens, seed + start, temperature,
-                                           tokenizer.eos_id)
+        rows, lengths = sample_completions(model, all_prompts[start:start + batch_size],
+                                           all_masks[start:start + batch_size], banned, max_new_tokens, seed + start,
+                                           temperature, tokenizer.eos_id)
         rows = rows.numpy()
         padded = np.full((len(rows), width), PAD_ID, np.int32)
         padded[:, :rows.shape[1]] = rows

@@ -2,7 +2,7 @@
 
 from lm_keras.evaluation.baselines import unigram_entropy
 from lm_keras.evaluation.classification import (accuracy, bootstrap_interval, classification_report,
-                                                confusion_matrix, evaluate_classifier, macro_f1)
+                                                confusion_matrix, evaluate_classifier, macro_f1, mean_interval)
 from lm_keras.evaluation.compare import evaluate, evaluate_ngrams
 from lm_keras.evaluation.latent import (active_units, evaluate_vae, importance_weighted_log_likelihood,
                                         mutual_information)
@@ -12,4 +12,4 @@ from lm_keras.evaluation.scoring import score_texts
 
 __all__ = ["Perplexity", "accuracy", "evaluate_ngrams", "active_units", "bootstrap_interval", "classification_report", "confusion_matrix",
            "evaluate", "evaluate_classifier", "evaluate_language_model", "evaluate_vae",
-           "importance_weighted_log_likelihood", "macro_f1", "mutual_information", "score_texts", "unigram_entropy"]
+           "importance_weighted_log_likelihood", "macro_f1", "mean_interval", "mutual_information", "score_texts", "unigram_entropy"]

@@ -12,6 +12,7 @@ A 95% bootstrap interval resamples the n (true, predicted) pairs with replacemen
 times, recomputes the metric on each resample, and takes the 2.5th and 97.5th
 percentiles (the percentile bootstrap, Efron & Tibshirani 1993). It measures how much
 the figure would move on another test set of the same size from the same distribution.
+`mean_interval` does the same for the mean of any per-example values (a success rate).
 """
 
 import numpy as np
@@ -77,16 +78,31 @@ def bootstrap_confusion_matrices(y_true, y_pred, num_classes, num_samples=1000, 
     return np.bincount(cells.reshape(-1), minlength=num_samples * k * k).reshape(num_samples, k, k)
 
 
+def _percentiles(resampled, confidence):
+    """(low, high): the central `confidence` share of the resampled values (the percentile bootstrap)."""
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence={confidence} is invalid: must be in (0, 1)")
+    tail = (1 - confidence) / 2 * 100
+    low, high = np.percentile(resampled, [tail, 100 - tail])
+    return float(low), float(high)
+
+
 def bootstrap_interval(y_true, y_pred, num_classes, metric="accuracy", num_samples=1000, confidence=0.95, seed=0):
     """(low, high): the percentile bootstrap interval of `metric` ("accuracy" or "macro_f1")."""
     if metric not in METRICS:
         raise ValueError(f"metric={metric!r} is invalid: must be one of {sorted(METRICS)}")
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence={confidence} is invalid: must be in (0, 1)")
     values = METRICS[metric](bootstrap_confusion_matrices(y_true, y_pred, num_classes, num_samples, seed))
-    tail = (1 - confidence) / 2 * 100
-    low, high = np.percentile(values, [tail, 100 - tail])
-    return float(low), float(high)
+    return _percentiles(values, confidence)
+
+
+def mean_interval(values, num_samples=1000, confidence=0.95, seed=0):
+    """(low, high): the percentile bootstrap interval of the mean of `values` (n,), e.g. a success rate
+    (0/1 per prompt), or a paired difference of two policies on the same prompts."""
+    values = np.asarray(values, np.float64).reshape(-1)
+    if not len(values):
+        raise ValueError("mean_interval needs at least one value")
+    picks = np.random.default_rng(seed).integers(0, len(values), size=(num_samples, len(values)))
+    return _percentiles(values[picks].mean(axis=1), confidence)
 
 
 def classification_report(y_true, y_pred, labels, num_samples=1000, confidence=0.95, seed=0):
@@ -110,10 +126,8 @@ def classification_report(y_true, y_pred, labels, num_samples=1000, confidence=0
               "confusion": matrix}
     if num_samples:
         matrices = bootstrap_confusion_matrices(y_true, y_pred, k, num_samples, seed)
-        tail = (1 - confidence) / 2 * 100
         for name, metric in METRICS.items():
-            low, high = np.percentile(metric(matrices), [tail, 100 - tail])
-            report[f"{name}_ci"] = (float(low), float(high))
+            report[f"{name}_ci"] = _percentiles(metric(matrices), confidence)
     return report
 
 

@@ -34,11 +34,13 @@ def top_k_filter(logits, top_k):
 
     logits (batch, vocab), top_k int32 scalar -> (batch, vocab)
     """
-    vocab = tf.shape(logits)[-1]
-    k = tf.clip_by_value(tf.cast(top_k, tf.int32), 1, vocab)
-    kth = tf.sort(logits, axis=-1, direction="DESCENDING")[:, k - 1 : k]
-    filtered = tf.where(logits < kth, tf.constant(NEG_INF, logits.dtype), logits)
-    return tf.where(top_k > 0, filtered, logits)
+    def filtered():
+        k = tf.clip_by_value(tf.cast(top_k, tf.int32), 1, tf.shape(logits)[-1])
+        kth = tf.sort(logits, axis=-1, direction="DESCENDING")[:, k - 1 : k]
+        return tf.where(logits < kth, tf.constant(NEG_INF, logits.dtype), logits)
+
+    # tf.cond runs one branch: the sort (slow on a CPU, for a large batch and vocabulary) only when needed.
+    return tf.cond(tf.cast(top_k, tf.int32) > 0, filtered, lambda: logits)
 
 
 def top_p_filter(logits, top_p):
@@ -46,12 +48,14 @@ def top_p_filter(logits, top_p):
 
     The most likely token is always kept. logits (batch, vocab) -> (batch, vocab)
     """
-    sorted_logits = tf.sort(logits, axis=-1, direction="DESCENDING")
-    mass_before = tf.cumsum(tf.nn.softmax(sorted_logits), axis=-1, exclusive=True)
-    kept = tf.where(mass_before < top_p, sorted_logits, tf.constant(np.inf, logits.dtype))
-    threshold = tf.reduce_min(kept, axis=-1, keepdims=True)
-    filtered = tf.where(logits < threshold, tf.constant(NEG_INF, logits.dtype), logits)
-    return tf.where(top_p < 1.0, filtered, logits)
+    def filtered():
+        sorted_logits = tf.sort(logits, axis=-1, direction="DESCENDING")
+        mass_before = tf.cumsum(tf.nn.softmax(sorted_logits), axis=-1, exclusive=True)
+        kept = tf.where(mass_before < top_p, sorted_logits, tf.constant(np.inf, logits.dtype))
+        threshold = tf.reduce_min(kept, axis=-1, keepdims=True)
+        return tf.where(logits < threshold, tf.constant(NEG_INF, logits.dtype), logits)
+
+    return tf.cond(tf.cast(top_p, tf.float32) < 1.0, filtered, lambda: logits)
 
 
 def _fmix32(h):

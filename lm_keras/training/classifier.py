@@ -104,6 +104,15 @@ def fit_classifier(model, train_rows, train_targets, validation_rows, validation
                 callbacks, verbose, backup_dir, tensorboard_dir)
 
 
+def _one_line_texts(texts):
+    texts = [t.strip() for t in texts if t.strip()]
+    if not texts:
+        raise CorpusError("no texts to train on")
+    if any("\n" in t for t in texts):
+        raise CorpusError("a text contains a newline; each text must be one line (one document)")
+    return texts
+
+
 def pretrain_language_model(texts, config, out=None, name="pretraining texts", **run_options):
     """Pretrain a language model on `texts` (one document each) with `train_run` -> the `Run`.
 
@@ -118,15 +127,28 @@ def pretrain_language_model(texts, config, out=None, name="pretraining texts", *
         out: run directory to save to (None: do not save).
         run_options: passed to `train_run` (`overwrite`, `verbose`, `notice`, ...).
     """
-    texts = [t.strip() for t in texts if t.strip()]
-    if not texts:
-        raise CorpusError("no texts to pretrain on")
-    if any("\n" in t for t in texts):
-        raise CorpusError("a pretraining text contains a newline; each text must be one line (one document)")
+    texts = _one_line_texts(texts)
     from lm_keras.training.run import train_run
 
     corpus = Corpus(name=name, text="\n".join(texts), line_level=True, source=name)
     return train_run(config, out=out, corpus=corpus, **run_options)
+
+
+def finetune_language_model(model, tokenizer, texts, validation_texts, config, **fit_options):
+    """Go on training a (pretrained) language model on `texts` with its own tokenizer -> the `History`.
+
+    Each text is one document, `[BOS] text [EOS]` as `pretrain_language_model` reads them; the
+    model is compiled afresh with `config` (a `TrainConfig`: a new optimizer and schedule) and
+    trained by `fit_language_model`, validated on `validation_texts` (held-out documents).
+    `fit_options`: `callbacks`, `verbose`, `backup_dir`.
+    """
+    from lm_keras.data.pipeline import encode_documents
+    from lm_keras.training.fit import compile_language_model, fit_language_model
+
+    train_ids = encode_documents(_one_line_texts(texts), tokenizer, add_special_tokens=True)
+    validation_ids = encode_documents(_one_line_texts(validation_texts), tokenizer, add_special_tokens=True)
+    compile_language_model(model, config)
+    return fit_language_model(model, train_ids, validation_ids, config, **fit_options)
 
 
 def classifier_from_run(backbone_run, num_classes, vocabulary_size=None, **options):

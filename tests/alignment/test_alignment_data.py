@@ -64,3 +64,20 @@ def test_the_judge_as_a_reward_scores_the_completion_inside_a_graph(tokenizer):
     for rows, column in ((chosen, "chosen"), (rejected, "rejected")):
         np.testing.assert_allclose(reward(tf.constant(rows)).numpy(), judge.score_many(table[column])["total"],
                                    rtol=1e-6)
+
+
+def test_titled_poems_keep_every_form_and_quatrains_are_their_regular_part():
+    import pandas as pd
+
+    from lm_keras.alignment.data import titled_poems
+
+    quatrain = "春眠不覺曉，處處聞啼鳥。夜來風雨聲，花落知多少。"
+    frame = pd.DataFrame({"title": ["春曉", "", "一二三四五六七八九十一二三", "題：壁", "別題", "長歌", " 春曉 "],
+                          "body": [quatrain, "甲乙，丙丁。", "甲乙，丙丁。", "甲乙，丙丁。", quatrain,
+                                   "白日依山盡，黃河入海流。", "戊己，庚辛。 "]})
+    poems = titled_poems(frame)
+    # empty, 13-character and separator titles dropped; the repeated body keeps its first title; stripped
+    assert list(poems["title"]) == ["春曉", "長歌", "春曉"]
+    assert list(poems["body"]) == [quatrain, "白日依山盡，黃河入海流。", "戊己，庚辛。"]
+    quatrains = titled_quatrains(frame)
+    assert list(quatrains["title"]) == ["春曉"] and list(quatrains["form"]) == [5]

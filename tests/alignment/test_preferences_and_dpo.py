@@ -139,3 +139,24 @@ def test_dpo_moves_probability_to_the_chosen_completions(tokenizer):
     loss = completion_log_prob(policy, rejected, lengths) - completion_log_prob(reference, rejected, lengths)
     assert float(tf.reduce_mean(gain - loss)) > 5.0
     assert reference.get_weights()[0].tolist() == copy_model(reference).get_weights()[0].tolist()
+
+
+def test_dpo_scores_the_policy_with_dropout_off(tokenizer):
+    """The implicit reward is that of the policy that is sampled and evaluated: with a dropout of 0.5 in the
+    policy, the training loss is still deterministic and equals the one computed in inference mode by hand."""
+    from lm_keras.models import TransformerLanguageModel
+
+    keras.utils.set_random_seed(5)
+    policy = TransformerLanguageModel(tokenizer.vocabulary_size, context_length=48, num_layers=1, num_heads=2,
+                                      d_model=32, dropout=0.5)
+    policy.build((None, 48))
+    reference = copy_model(policy)
+    policy.set_weights([w * 1.02 for w in policy.get_weights()])
+    trainer = DPOTrainer(policy, reference, beta=0.5)
+    trainer.build()
+    chosen, rejected, lengths = preference_rows(_pairs(8, 5), tokenizer, 48, 34)
+    margin = 0.5 * ((completion_log_prob(policy, chosen, lengths) - completion_log_prob(reference, chosen, lengths))
+                    - (completion_log_prob(policy, rejected, lengths)
+                       - completion_log_prob(reference, rejected, lengths)))
+    losses = [float(trainer._pair_losses((chosen, rejected, lengths))[0]) for _ in range(2)]
+    np.testing.assert_allclose(losses, [np.mean(np.log1p(np.exp(-margin.numpy())))] * 2, rtol=1e-5)

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from lm_keras.evaluation.classification import (accuracy, bootstrap_confusion_matrices, bootstrap_interval,
+from lm_keras.evaluation.classification import (accuracy, bootstrap_confusion_matrices, bootstrap_interval, mean_interval,
                                                 classification_report, confusion_matrix, macro_f1)
 
 # 3 classes, 10 examples
@@ -121,3 +121,19 @@ def test_confidence_level_and_report_intervals():
 def test_bad_metric_or_confidence_is_a_value_error(kwargs, message):
     with pytest.raises(ValueError, match=message):
         bootstrap_interval(Y_TRUE, Y_PRED, 3, **kwargs)
+
+
+def test_mean_interval_of_a_success_rate():
+    """A 0/1 success per prompt: the interval is accuracy's (same resamples, same seed) and, at n = 400,
+    about the normal approximation 2 · 1.96 · sqrt(p (1 - p) / n) wide around p."""
+    success = np.array([1] * 120 + [0] * 280)
+    low, high = mean_interval(success, num_samples=2000, seed=0)
+    assert low < 0.3 < high
+    assert high - low == pytest.approx(2 * 1.96 * math.sqrt(0.3 * 0.7 / 400), rel=0.15)
+    assert (low, high) == bootstrap_interval(np.ones(400, int), success, 2, num_samples=2000, seed=0)
+    paired = mean_interval(np.r_[np.ones(50), np.zeros(350)], num_samples=2000)   # a difference of +1 on 50 of 400
+    assert 0 < paired[0] < 0.125 < paired[1]
+    with pytest.raises(ValueError, match="at least one"):
+        mean_interval([])
+    with pytest.raises(ValueError, match="confidence"):
+        mean_interval([1.0, 0.0], confidence=1.5)
