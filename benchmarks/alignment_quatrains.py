@@ -197,8 +197,8 @@ def main():
     print(frame.drop(columns=["success_low", "success_high"]).to_string(float_format=lambda v: f"{v:.3f}"))
     summary = summarise(frame, samples, accuracy, size, real, seconds)
     print(json.dumps(summary, indent=1, ensure_ascii=False))
-    report = {"size": args.size, "settings": size, "device": device_name(), "summary": summary,
-              "reward_model": accuracy, "rows": rows, "histories": histories, "seconds": seconds}
+    report = {**summary, "size": args.size, "settings": size, "device": device_name(), "reward_model": accuracy,
+              "rows": rows, "histories": histories, "seconds": seconds}
     with atomic_file(out / "results.json") as f:
         json.dump(report, f, indent=1, ensure_ascii=False, default=float)
     if args.json:
