@@ -117,8 +117,8 @@ def main():
 
     def evaluate(name, model, extra=None, prompts=test_prompts):
         figures, samples[name] = evaluate_policy(model, tokenizer, prompts, judge, reference=sft,
-                                                 reward_model=reward_model, heldout=heldout,
-                                                 max_new_tokens=MAX_NEW_TOKENS, seed=1)
+                                                 reward_model=reward_model, max_new_tokens=MAX_NEW_TOKENS, seed=1,
+                                                 heldout=heldout if prompts is test_prompts else None)
         row = {"policy": name, **figures, **(extra or {})}
         samples[name].to_csv(out / f"samples_{name}.tsv", sep="\t", index=False)
         print(json.dumps(row, ensure_ascii=False), flush=True)
@@ -173,7 +173,8 @@ def main():
             save_model(policy, path)
         rows.append(evaluate(name, policy, {"beta": beta, "steps": steps}))
         if algorithm == "rloo_judge":  # the same policy on titles it trained on: the training reward's view
-            rows.append(evaluate(f"{name}_on_training_titles", policy, {"beta": beta, "steps": steps},
+            rows.append(evaluate(f"{name}_on_training_titles", policy,   # the held-out NLL is the row above's
+                                 {"beta": beta, "steps": steps, "heldout_nll": rows[-1]["heldout_nll"]},
                                  prompts=train_prompts[:len(test_prompts)]))
 
     for beta in size["dpo_betas"]:

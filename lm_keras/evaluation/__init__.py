@@ -10,6 +10,7 @@ from lm_keras.evaluation.metrics import Perplexity
 from lm_keras.evaluation.perplexity import evaluate_language_model
 from lm_keras.evaluation.scoring import score_texts
 
-__all__ = ["Perplexity", "accuracy", "evaluate_ngrams", "active_units", "bootstrap_interval", "classification_report", "confusion_matrix",
-           "evaluate", "evaluate_classifier", "evaluate_language_model", "evaluate_vae",
-           "importance_weighted_log_likelihood", "macro_f1", "mean_interval", "mutual_information", "score_texts", "unigram_entropy"]
+__all__ = ["Perplexity", "accuracy", "active_units", "bootstrap_interval", "classification_report", "confusion_matrix",
+           "evaluate", "evaluate_classifier", "evaluate_language_model", "evaluate_ngrams", "evaluate_vae",
+           "importance_weighted_log_likelihood", "macro_f1", "mean_interval", "mutual_information", "score_texts",
+           "unigram_entropy"]
