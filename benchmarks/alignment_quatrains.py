@@ -9,11 +9,12 @@ The sizes and the SFT recipe are `lm_keras.alignment.recipe`'s, the same as tuto
 Stages (each saved under --out and reused when the script runs again, so a killed run resumes):
 1. SFT: a Transformer LM pretrained on every titled Tang poem except the validation and test
    quatrains, then fine-tuned on `title：body` lines of the training quatrains (`finetune_language_model`);
-2. preferences: two samples of the SFT model per training title, labelled by the judge
-   through Bradley–Terry with temperature 0.5 (noisy, as people are); held-out pairs come
-   from the validation titles;
+2. preferences: four samples of the SFT model per training title, ranked by a noisy person (the
+   judge through Bradley–Terry / Plackett–Luce with temperature 0.5), the best and the worst kept;
+   held-out pairs come from the validation titles;
 3. reward model: the SFT backbone + a scalar head, Bradley–Terry loss, stopped early on the
-   held-out pairs' accuracy; its accuracy against the noisy labels and against the true judge;
+   held-out pairs' accuracy; its accuracy against the noisy labels and against the true judge,
+   on the held-out pairs and on random pairs (two samples per validation title, unranked);
 4. RL (RLOO on the reward model at two β: the working setting and a small-β one where it is
    hacked; PPO at the working β; RLOO on the true judge, the ceiling) and DPO at two β;
 5. every policy on the test titles, sampled at temperature 1 as in training: judge success
@@ -41,8 +42,8 @@ from lm_keras.alignment import (JudgeMonitor, JudgeReward, QuatrainJudge, evalua
                                 load_preferences, preference_rows, prompts_of, sample_pairs, save_model,
                                 save_preferences, sft_texts, split_titled, titled_quatrains, train_dpo,
                                 train_policy_gradient, train_reward_model)
-from lm_keras.alignment.recipe import (LABEL_TEMPERATURE, MAX_NEW_TOKENS, SIZES, rl_config, stage_config,  # noqa: E402
-                                       train_sft)
+from lm_keras.alignment.recipe import (LABEL_TEMPERATURE, MAX_NEW_TOKENS, PAIR_CANDIDATES, SIZES,  # noqa: E402
+                                       rl_config, stage_config, train_sft)
 from lm_keras.alignment.training import copy_model  # noqa: E402
 from lm_keras.config import PreferenceConfig  # noqa: E402
 from lm_keras.evaluation import mean_interval  # noqa: E402
@@ -53,26 +54,31 @@ GOALS = {"sft_format": (">=", 0.85), "rm_judge_accuracy": (">=", 0.75), "rloo_rm
          "dpo_kl": ("<=", 10.0)}
 
 
-def preferences(model, tokenizer, prompts, path, seed):
+def preferences(model, tokenizer, prompts, path, seed, candidates=PAIR_CANDIDATES):
     if path.exists():
         return load_preferences(path)
-    pairs = sample_pairs(model, tokenizer, prompts, MAX_NEW_TOKENS, seed=seed)
+    pairs = sample_pairs(model, tokenizer, prompts, MAX_NEW_TOKENS, seed=seed, candidates=candidates)
     table = label_pairs(pairs, QuatrainJudge(), PreferenceConfig(temperature=LABEL_TEMPERATURE), seed=seed)
     save_preferences(table, path)
     return table
 
 
-def rm_accuracy(reward_model, tokenizer, table):
-    """Held-out pairwise accuracy against the noisy labels and, on the pairs the judge decides, against it."""
+def rm_accuracy(reward_model, tokenizer, table, judge):
+    """Held-out pairwise accuracy against the noisy labels and, on the pairs the judge decides, against it:
+    all of them, those where format or rhyme differs, and those where only rhyme does (both well-formed)."""
     chosen, rejected, _ = preference_rows(table, tokenizer, reward_model.context_length, MAX_NEW_TOKENS)
     margin = (reward_model.predict(chosen, verbose=0) - reward_model.predict(rejected, verbose=0))[:, 0]
     difference = (table["judge_chosen"] - table["judge_rejected"]).to_numpy()
+    scores = [judge.score_many(table[column]) for column in ("chosen", "rejected")]
+    rhyme_only = ((scores[0]["format"] == 1) & (scores[1]["format"] == 1)
+                  & (scores[0]["rhyme"] != scores[1]["rhyme"])).to_numpy()
     decided, large = difference != 0, np.abs(difference) >= 0.5   # large: format or rhyme differs, not repetition only
     right = (margin > 0) == (difference > 0)
     return {"vs_labels": float(np.mean(margin > 0)), "vs_judge": float(np.mean(right[decided])),
-            "vs_judge_format_or_rhyme": float(np.mean(right[large])), "pairs": len(table),
+            "vs_judge_format_or_rhyme": float(np.mean(right[large])),
+            "vs_judge_rhyme_only": float(np.mean(right[rhyme_only])), "pairs": len(table),
             "decided_pairs": int(decided.sum()), "format_or_rhyme_pairs": int(large.sum()),
-            "labels_vs_judge": float(np.mean((difference > 0)[decided]))}
+            "rhyme_only_pairs": int(rhyme_only.sum()), "labels_vs_judge": float(np.mean((difference > 0)[decided]))}
 
 
 def goals(summary):
@@ -146,7 +152,10 @@ def main():
         print("reward model validation accuracy per interval:",
               [round(v, 3) for v in rm_history.history["val_accuracy"]], flush=True)
         save_model(reward_model, rm_path)
-    accuracy = rm_accuracy(reward_model, tokenizer, held_pairs)
+    accuracy = rm_accuracy(reward_model, tokenizer, held_pairs, judge)
+    random_pairs = preferences(sft, tokenizer, prompts_of(validation.head(max(32, size["pairs"] // 8))),
+                               out / "preferences_validation_random.parquet", seed=2, candidates=2)
+    accuracy["random_pairs"] = rm_accuracy(reward_model, tokenizer, random_pairs, judge)
     print("reward model held-out:", json.dumps(accuracy), flush=True)
 
     log("SFT evaluated")
@@ -154,7 +163,7 @@ def main():
     monitor_prompts = test_prompts[:64]
     histories = {}
     runs = [("rloo", size["rl_beta"], size["rl_steps"]), ("rloo", size["hack_beta"], size["hack_steps"]),
-            ("ppo", size["rl_beta"], size["rl_steps"]), ("rloo_judge", size["rl_beta"], size["rl_steps"])]
+            ("ppo", size["rl_beta"], size["rl_steps"]), ("rloo_judge", size["judge_beta"], size["rl_steps"])]
     for algorithm, beta, steps in runs:
         name = f"{algorithm}_beta{beta}"
         log(name)
@@ -211,12 +220,13 @@ def main():
 
 def summarise(frame, samples, accuracy, size, real, seconds):
     """The figures the issue's goals name, the choice of the reported RLOO and DPO rows, and which goals hold."""
-    rloo, judge_run = f"rloo_beta{size['rl_beta']}", f"rloo_judge_beta{size['rl_beta']}"
+    rloo, judge_run = f"rloo_beta{size['rl_beta']}", f"rloo_judge_beta{size['judge_beta']}"
     dpo = max((f"dpo_beta{b}" for b in size["dpo_betas"]), key=lambda name: frame.loc[name, "success"])
     difference = samples[dpo]["success"].to_numpy(float) - samples["sft"]["success"].to_numpy(float)  # same titles
     summary = {"sft_format": frame.loc["sft", "format"], "sft_success": frame.loc["sft", "success"],
                "real_format": float(real["format"].mean()), "real_success": float(real["success"].mean()),
                "rm_judge_accuracy": accuracy["vs_judge"], "rm_label_accuracy": accuracy["vs_labels"],
+               "rm_judge_accuracy_random_pairs": accuracy["random_pairs"]["vs_judge"],
                "rloo_rm_success": frame.loc[rloo, "success"], "rloo_rm_kl": frame.loc[rloo, "kl"],
                "rloo_rm_nll_increase": frame.loc[rloo, "nll_vs_sft"],
                "rloo_judge_success": frame.loc[judge_run, "success"],
@@ -249,7 +259,8 @@ def plot(frame, path):
                 ax.annotate("SFT" if pd.isna(row["beta"]) else f"β={row['beta']}", (row["kl"], row[column]),
                             fontsize=7, xytext=(4, 4), textcoords="offset points")
     for ax, label in zip(axes, ("judge success (95% interval)", "reward model score")):
-        ax.set_xlabel("KL(π ‖ π_SFT) per poem (nats)")
+        ax.set_xscale("symlog", linthresh=1.0)   # linear below 1 nat, logarithmic above: the hacked run is far out
+        ax.set_xlabel("KL(π ‖ π_SFT) per poem (nats, symmetric log scale)")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)

@@ -101,8 +101,8 @@ class JudgeReward:
         self.judge, self.tokenizer = judge, tokenizer
 
     def _totals(self, rows):
-        texts = [text.split(PROMPT_SEPARATOR, 1)[-1] for text in
-                 (self.tokenizer.decode_to_str(row[row != PAD_ID]) for row in rows.numpy())]
+        decoded = self.tokenizer.decode(tf.ragged.boolean_mask(rows, rows != PAD_ID)).numpy()  # one batch
+        texts = [text.decode("utf-8").split(PROMPT_SEPARATOR, 1)[-1] for text in decoded]
         return np.asarray(self.judge.score_many(texts)["total"], np.float32)
 
     def reward(self, rows, training=False):

@@ -4,7 +4,7 @@
     sft, tokenizer = train_sft(train, validation, test, size, out="runs/sft")
     reward_model, _ = train_reward_model(sft, tokenizer, pairs, stage_config(size, "rm"), ...)
 
-"small" is what 2 CPU cores do in about 45 minutes, end to end (docs/alignment.md has the run).
+"small" is what 2 CPU cores do in about 47 minutes, end to end (docs/alignment.md has the run).
 The SFT model is pretrained on every titled Tang poem except the held-out quatrains
 (about 3.2M characters) and then fine-tuned on the training quatrains: trained on the
 quatrains alone (0.4M characters), the same model overfits after 1,600 steps.
@@ -20,15 +20,18 @@ from lm_keras.config import PolicyGradientConfig, RunConfig, TokenizerConfig, Tr
 MAX_NEW_TOKENS = 34          # a 7-character quatrain is 32 characters, then [EOS]
 CONTEXT = 64
 LABEL_TEMPERATURE = 0.5      # T of the noisy Bradley–Terry "person"
+PAIR_CANDIDATES = 4          # poems per title the person ranks; a pair is their best and their worst
 SAMPLES_PER_PROMPT = 4       # RLOO's k
 
+# rl_beta: RLOO / PPO on the reward model; hack_beta, hack_steps: the setting where the reward model is hacked;
+# judge_beta: RLOO on the true judge, which cannot be hacked: a looser leash (at 0.05 it hardly moves, docs/alignment.md).
 SIZES = {
-    "small": dict(layers=2, d_model=128, heads=4, pretrain_steps=2000, sft_steps=600, pairs=6000, rm_steps=1500,
+    "small": dict(layers=2, d_model=128, heads=4, pretrain_steps=2000, sft_steps=600, pairs=20000, rm_steps=4000,
                   rl_steps=300, rl_batch=16, rl_lr=2e-4, rl_beta=0.05, hack_beta=0.002, hack_steps=400,
-                  dpo_steps=300, dpo_betas=(0.1, 0.5), test_prompts=600),
+                  judge_beta=0.02, dpo_steps=300, dpo_betas=(0.1, 0.5), test_prompts=600),
     "quick": dict(layers=1, d_model=32, heads=2, pretrain_steps=60, sft_steps=30, pairs=64, rm_steps=20,
                   rl_steps=24, rl_batch=8, rl_lr=1e-2, rl_beta=0.05, hack_beta=0.002, hack_steps=12,
-                  dpo_steps=10, dpo_betas=(0.1, 0.5), test_prompts=64),
+                  judge_beta=0.05, dpo_steps=10, dpo_betas=(0.1, 0.5), test_prompts=64),
 }
 
 

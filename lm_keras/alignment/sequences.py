@@ -16,12 +16,10 @@ import numpy as np
 import tensorflow as tf
 
 from lm_keras.errors import ConfigError
-from lm_keras.generation.generator import decode_loop, left_pad
+from lm_keras.generation.generator import left_pad, model_decode_loop
 from lm_keras.tokenizers.base import PAD_ID, banned_mask
 
 PROMPT_SEPARATOR = "："
-
-_sample_loop = tf.function(decode_loop, reduce_retracing=True)
 
 
 def prompt_for(title):
@@ -87,25 +85,36 @@ def sample_completions(model, prompts, prompt_mask, banned, max_new_tokens, seed
         rows (b, p + max_new_tokens) right-padded `[BOS] prompt completion [EOS]`, prompt_lengths (b,).
     """
     logits, cache = model.prefill(prompts, prompt_mask)
-    new = _sample_loop(model.step, logits, cache, banned, max_new_tokens, tf.constant(max_new_tokens),
-                       tf.cast(seed, tf.int32), tf.constant(float(temperature)), tf.constant(0), tf.constant(1.0),
-                       tf.constant(eos_id))
+    new = model_decode_loop(model, logits, cache, banned, max_new_tokens, tf.constant(max_new_tokens),
+                            tf.cast(seed, tf.int32), tf.constant(float(temperature)), tf.constant(0), tf.constant(1.0),
+                            tf.constant(eos_id))
     prompt_part = tf.ragged.boolean_mask(prompts, prompt_mask)
     completion = tf.ragged.boolean_mask(new, new != PAD_ID)  # [PAD] only fills after [EOS]: it is never sampled
-    width = prompts.shape[1] + max_new_tokens if prompts.shape[1] is not None else tf.shape(prompts)[1] + max_new_tokens
-    rows = tf.concat([prompt_part, completion], axis=1).to_tensor(PAD_ID, shape=[None, width])
+    rows = tf.concat([prompt_part, completion], axis=1).to_tensor(PAD_ID)
+    width = tf.shape(prompts)[1] + max_new_tokens   # a traced width once a tf.function relaxes the prompts' shape
+    rows = tf.pad(rows, [[0, 0], [0, width - tf.shape(rows)[1]]], constant_values=PAD_ID)
+    if prompts.shape[1] is not None:
+        rows = tf.ensure_shape(rows, [None, prompts.shape[1] + max_new_tokens])
     return rows, tf.cast(prompt_part.row_lengths(), tf.int32)
 
 
+# The prefill and the loop in one graph, traced once per model and batch shape (the seed is a tensor).
+_sample_batch = tf.function(sample_completions, reduce_retracing=True)
+
+
 def completions_text(tokenizer, rows, prompt_lengths):
-    """Rows and prompt lengths -> the completions as str (up to [EOS], which is dropped)."""
-    texts = []
+    """Rows and prompt lengths -> the completions as str (up to [EOS], which is dropped), decoded in one batch."""
+    completions = []
     for row, length in zip(np.asarray(rows), np.asarray(prompt_lengths)):
-        ids = row[length:].tolist()
-        if tokenizer.eos_id in ids:
-            ids = ids[:ids.index(tokenizer.eos_id)]
-        texts.append(tokenizer.decode_to_str([i for i in ids if i != PAD_ID]))
-    return texts
+        ids = row[length:]
+        stop = np.flatnonzero(ids == tokenizer.eos_id)
+        ids = ids[:stop[0]] if len(stop) else ids
+        completions.append(ids[ids != PAD_ID])
+    if not completions:
+        return []
+    ragged = tf.RaggedTensor.from_row_lengths(np.concatenate(completions).astype(np.int32),
+                                              [len(ids) for ids in completions])
+    return [text.decode("utf-8") for text in tokenizer.decode(ragged).numpy()]
 
 
 def generate_completions(model, tokenizer, prompts, max_new_tokens, seed=0, temperature=1.0, batch_size=64):
@@ -116,9 +125,9 @@ def generate_completions(model, tokenizer, prompts, max_new_tokens, seed=0, temp
     all_prompts, all_masks = left_pad(tf.ragged.constant(ids, dtype=tf.int32))   # one width: one trace
     all_rows, all_lengths = [], []
     for start in range(0, len(ids), batch_size):
-        rows, lengths = sample_completions(model, all_prompts[start:start + batch_size],
-                                           all_masks[start:start + batch_size], banned, max_new_tokens, seed + start,
-                                           temperature, tokenizer.eos_id)
+        rows, lengths = _sample_batch(model, all_prompts[start:start + batch_size],
+                                      all_masks[start:start + batch_size], banned, max_new_tokens,
+                                      tf.constant(seed + start, tf.int32), float(temperature), tokenizer.eos_id)
         rows = rows.numpy()
         padded = np.full((len(rows), width), PAD_ID, np.int32)
         padded[:, :rows.shape[1]] = rows

@@ -213,6 +213,15 @@ def decode_loop(step, logits, cache, banned, capacity, max_new_tokens, seed, tem
     return tf.transpose(tokens)
 
 
+@tf.function(reduce_retracing=True)
+def model_decode_loop(model, *args):
+    """`decode_loop(model.step, *args)` as a tf.function traced once per model (and batch shape), for callers
+    outside a `Generator`: RL's and the sequence GAN's samples (Keras does not AutoGraph-convert a custom
+    `train_step`). A tf.function keys a Python argument by identity, and every `model.step` is a new bound
+    method, so passing `model.step` itself would trace the loop again on every call."""
+    return decode_loop(model.step, *args)
+
+
 def _condition_arg(condition):
     """The extra prefill argument of a conditional model, none for a plain language model."""
     return () if condition is None else (tf.convert_to_tensor(condition, tf.float32),)

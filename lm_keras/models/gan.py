@@ -25,7 +25,7 @@ import tensorflow as tf
 from keras import ops
 
 from lm_keras.config import LatentGANConfig, SequenceGANConfig
-from lm_keras.generation.generator import decode_loop
+from lm_keras.generation.generator import model_decode_loop
 from lm_keras.models.tracking import TrackedModel
 from lm_keras.tokenizers.base import BOS_ID, EOS_ID, PAD_ID, banned_mask
 
@@ -161,10 +161,6 @@ class LatentGAN(_TwoOptimizerModel):
         return {**super().get_config(), **self.config.to_dict(), "seed": self.seed}
 
 
-# Keras does not AutoGraph-convert a custom train_step, so the loop is a tf.function of its own.
-_sample_loop = tf.function(decode_loop, reduce_retracing=True)
-
-
 @keras.saving.register_keras_serializable(package="lm_keras")
 class SequenceDiscriminator(keras.Model):
     """How real does each prefix look? ids (b, t) -> logits (b, t); logit t judges x_≤t (padding masked)."""
@@ -255,9 +251,9 @@ class SequenceGAN(_TwoOptimizerModel):
         bos = tf.fill([batch_size, 1], BOS_ID)
         logits, cache = self.generator.prefill(bos)
         length = self.config.max_length
-        new = _sample_loop(self.generator.step, logits, cache, self._banned, length, tf.constant(length),
-                          tf.cast(seed, tf.int32), tf.constant(float(temperature)), tf.constant(0), tf.constant(1.0),
-                          tf.constant(EOS_ID))
+        new = model_decode_loop(self.generator, logits, cache, self._banned, length, tf.constant(length),
+                                tf.cast(seed, tf.int32), tf.constant(float(temperature)), tf.constant(0),
+                                tf.constant(1.0), tf.constant(EOS_ID))
         return tf.concat([bos, new], axis=1)
 
     def returns(self, rewards, mask):

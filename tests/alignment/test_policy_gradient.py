@@ -12,7 +12,7 @@ from lm_keras.alignment.training import copy_model, train_policy_gradient
 from lm_keras.config import PolicyGradientConfig, TrainConfig
 from lm_keras.errors import ConfigError, TrainingError
 from lm_keras.generation import Generator
-from lm_keras.generation.generator import left_pad
+from lm_keras.generation.generator import left_pad, model_decode_loop
 from lm_keras.tokenizers import banned_mask
 
 from conftest import tiny_transformer
@@ -111,6 +111,35 @@ def test_sampled_rows_are_the_generators_samples_after_their_prompts(tokenizer, 
         assert completion[:len(new)] == new
         rest = completion[len(new):]
         assert rest == [0] * len(rest) or (rest[0] == tokenizer.eos_id and set(rest[1:]) <= {0})
+
+
+def test_batched_generation_traces_the_sampling_loop_once_per_model_and_batch_shape(tokenizer):
+    model = tiny_transformer(tokenizer.vocabulary_size, seed=3)
+    before = model_decode_loop.experimental_get_tracing_count()
+    first, _, _ = generate_completions(model, tokenizer, ["春曉："] * 20, 6, seed=1, batch_size=8)  # 8, 8, 4 rows
+    traced = model_decode_loop.experimental_get_tracing_count() - before
+    assert traced <= 2, traced   # full batches, then the short last one (reduce_retracing: any shape after)
+    again, _, _ = generate_completions(model, tokenizer, ["春曉："] * 20, 6, seed=1, batch_size=8)
+    assert model_decode_loop.experimental_get_tracing_count() - before == traced
+    assert again == first        # the same seeds: the same poems
+    for prompts in (["春："], ["登鸛雀樓：", "春曉："], ["靜夜思：", "春："] * 5):   # other widths: the shape relaxes
+        texts, rows, lengths = generate_completions(model, tokenizer, prompts, 6, seed=2, batch_size=8)
+        widest = max(len(p) for p in prompts) + 1   # [BOS] prompt
+        assert rows.shape == (len(prompts), widest + 6) and lengths.tolist() == [len(p) + 1 for p in prompts]
+
+
+def test_completions_are_decoded_up_to_eos_without_padding_in_one_batch(tokenizer):
+    from lm_keras.alignment.sequences import completions_text
+
+    ids = tokenizer.encode(["春曉：花落", "靜夜思：", "登鸛雀樓：白日"]).to_list()
+    eos = tokenizer.eos_id
+    rows = np.zeros((3, 12), np.int32)
+    rows[0, :len(ids[0]) + 2] = ids[0] + [eos, ids[0][0]]   # after [EOS]: dropped
+    rows[1, :len(ids[1]) + 1] = ids[1] + [eos]              # an empty completion
+    rows[2, :len(ids[2])] = ids[2]                          # no [EOS]: [PAD] ends it
+    lengths = np.array([3, 4, 5])                           # the prompts: 春曉：, 靜夜思：, 登鸛雀樓：
+    assert completions_text(tokenizer, rows, lengths) == ["花落", "", "白日"]
+    assert completions_text(tokenizer, rows[:0], lengths[:0]) == []
 
 
 def test_completion_log_prob_sums_the_scores_of_the_completion_only(tokenizer, tiny_lm):

@@ -39,6 +39,35 @@ def test_labels_follow_the_bradley_terry_probability():
     assert not table["judge_agrees"].any()  # ties never agree
 
 
+def test_a_person_ranking_four_candidates_picks_the_best_by_softmax_and_keeps_the_extremes():
+    n, temperature = 8000, 0.5
+    totals = {"w": 1.0, "x": 0.5, "y": 0.0, "z": -0.5}
+    pairs = pd.DataFrame({"prompt": ["p"] * n, **{column: [text] * n for column, text in zip("abcd", totals)}})
+    table = label_pairs(pairs, TableJudge(totals), PreferenceConfig(temperature), seed=2)
+    # Gumbel-max: the top of s + T·g is candidate i with probability exp(s_i / T) / Σ_j exp(s_j / T).
+    weights = {text: np.exp(total / temperature) for text, total in totals.items()}
+    for text, weight in weights.items():
+        expected = weight / sum(weights.values())
+        share = float((table["chosen"] == text).mean())
+        assert abs(share - expected) < 4 * np.sqrt(expected * (1 - expected) / n), (text, share, expected)
+    assert (table["chosen"] != table["rejected"]).all()
+    gap = table["judge_chosen"] - table["judge_rejected"]
+    np.testing.assert_allclose(table["p_chosen"], 1 / (1 + np.exp(-gap / temperature)))
+    # A nearly noiseless person keeps the judge's best and worst of the four.
+    sharp = label_pairs(pairs.head(50), TableJudge(totals), PreferenceConfig(1e-3), seed=3)
+    assert (sharp["chosen"] == "w").all() and (sharp["rejected"] == "z").all() and sharp["judge_agrees"].all()
+
+
+def test_labelling_needs_two_candidates_and_sampling_at_most_sixteen():
+    from lm_keras.alignment import sample_pairs
+
+    with pytest.raises(ConfigError, match=r"candidate columns \['a'\]"):
+        label_pairs(pd.DataFrame({"prompt": ["p"], "a": ["x"]}), TableJudge({"x": 0.0}))
+    for bad in (1, 17, 2.0):
+        with pytest.raises(ConfigError, match="candidates = .* is invalid"):
+            sample_pairs(None, None, ["p"], 4, candidates=bad)
+
+
 def test_the_table_round_trips_through_parquet_and_tsv(tmp_path):
     table = label_pairs(pd.DataFrame({"prompt": ["春曉：", "靜夜思："], "a": ["甲", "乙"], "b": ["丙", "丁"]}),
                         TableJudge({"甲": 1.0, "乙": 0.0, "丙": 0.0, "丁": 2.0}), seed=0)
