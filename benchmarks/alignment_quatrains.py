@@ -134,8 +134,8 @@ def main():
     train_prompts = prompts_of(train.sample(min(size["pairs"], len(train)), random_state=0, replace=False))
     train_prompts = (train_prompts * -(-size["pairs"] // len(train_prompts)))[:size["pairs"]]
     table = preferences(sft, tokenizer, train_prompts, out / "preferences.parquet", seed=0)
-    held_pairs = preferences(sft, tokenizer, prompts_of(validation.head(max(32, size["pairs"] // 8))),
-                             out / "preferences_validation.parquet", seed=1)
+    held_prompts = prompts_of(validation.head(max(32, size["pairs"] // 8)))
+    held_pairs = preferences(sft, tokenizer, held_prompts, out / "preferences_validation.parquet", seed=1)
     decided = table["judge_chosen"] != table["judge_rejected"]
     print(f"{len(table):,} training pairs, {len(held_pairs):,} held out (validation titles); labels agree with "
           f"the judge on {table['judge_agrees'][decided].mean():.3f} of decided pairs; ties {1 - decided.mean():.3f}",
@@ -153,8 +153,8 @@ def main():
               [round(v, 3) for v in rm_history.history["val_accuracy"]], flush=True)
         save_model(reward_model, rm_path)
     accuracy = rm_accuracy(reward_model, tokenizer, held_pairs, judge)
-    random_pairs = preferences(sft, tokenizer, prompts_of(validation.head(max(32, size["pairs"] // 8))),
-                               out / "preferences_validation_random.parquet", seed=2, candidates=2)
+    random_pairs = preferences(sft, tokenizer, held_prompts, out / "preferences_validation_random.parquet", seed=2,
+                               candidates=2)
     accuracy["random_pairs"] = rm_accuracy(reward_model, tokenizer, random_pairs, judge)
     print("reward model held-out:", json.dumps(accuracy), flush=True)
 
