@@ -43,7 +43,7 @@ from lm_keras.alignment import (JudgeMonitor, JudgeReward, QuatrainJudge, evalua
                                 save_preferences, sft_texts, split_titled, titled_quatrains, train_dpo,
                                 train_policy_gradient, train_reward_model)
 from lm_keras.alignment.recipe import (LABEL_TEMPERATURE, MAX_NEW_TOKENS, PAIR_CANDIDATES, SIZES,  # noqa: E402
-                                       rl_config, stage_config, train_sft)
+                                       rl_config, stage_config, train_sft, training_prompts)
 from lm_keras.alignment.training import copy_model  # noqa: E402
 from lm_keras.config import PreferenceConfig  # noqa: E402
 from lm_keras.evaluation import mean_interval  # noqa: E402
@@ -131,8 +131,7 @@ def main():
         return row
 
     log("preference pairs")
-    train_prompts = prompts_of(train.sample(min(size["pairs"], len(train)), random_state=0, replace=False))
-    train_prompts = (train_prompts * -(-size["pairs"] // len(train_prompts)))[:size["pairs"]]
+    train_prompts = training_prompts(train, size["pairs"])
     table = preferences(sft, tokenizer, train_prompts, out / "preferences.parquet", seed=0)
     held_prompts = prompts_of(validation.head(max(32, size["pairs"] // 8)))
     held_pairs = preferences(sft, tokenizer, held_prompts, out / "preferences_validation.parquet", seed=1)

@@ -20,7 +20,7 @@ nanoGPT's README trains its 10.7 M-parameter Shakespeare model for 5,000 iterati
 A100's 312. The floors (the least a step or a decoded token costs, whatever its size) are
 assumptions, printed with the results. The trainings below are read off the notebooks'
 full settings (steps, batch shapes, model sizes) by hand: inputs of an estimate, to be
-updated with the notebooks. `tests/test_notebook_estimates.py` checks the FLOP counts
+updated with the notebooks; tutorial 10's come from `lm_keras.alignment.recipe`, which it runs. `tests/test_notebook_estimates.py` checks the FLOP counts
 against the library's models.
 """
 
@@ -117,14 +117,33 @@ def trainings(sizes):
                *(Training(f"{task}: frozen backbone", 4 * steps, 32 * 128,
                           transformer_flops(poets, 4, 128, 128, backward=False)) for task, steps in per_epoch.items()),
                *(Training(f"{task}: fine-tuned", 4 * steps, 32 * 128, poets_lm) for task, steps in per_epoch.items())],
-        "10": [Training("SFT", 3000, 64 * 64, sft),
-               Training("reward model", 600, 32 * 2 * 48, sft),
-               *[Training("RLOO / PPO (sample, then update)", 150, 8 * 4 * 48, 2 * sft,
-                          decoded_tokens_per_step=34)] * 4,
-               *[Training("DPO (policy and reference)", 300, 32 * 2 * 48, sft + sft / 3)] * 3],
+        "10": alignment_trainings(sft),
         "11": [Training("GPT-2 124M, LoRA", 1000, 8 * 256, 4 * 124.4e6 + 12 * 12 * 768 * 256),
                Training("char Transformer", 3000, 32 * 128, transformer_flops(sizes["tang_vocabulary"], 4, 128, 128))],
     }
+
+
+def alignment_trainings(sft_flops):
+    """Tutorial 10's full-mode trainings: `lm_keras.alignment.recipe`'s "small" size, whose steps and
+    batches the tutorial and `benchmarks/alignment_quatrains.py` both run. A pair or an RL sequence is at
+    most a 12-character title prompt and `MAX_NEW_TOKENS`; the reward model's steps are its most (it stops
+    early)."""
+    from lm_keras.alignment import recipe
+
+    size, sequence = recipe.SIZES["small"], 14 + recipe.MAX_NEW_TOKENS
+    lm, rm, dpo = (recipe.lm_config(size, 1).train, recipe.stage_config(size, "rm"), recipe.stage_config(size, "dpo"))
+    rl_tokens = size["rl_batch"] * recipe.SAMPLES_PER_PROMPT * sequence
+    # RL: sampling and the reference's and the old policy's log-probabilities (forward passes), then the update
+    rl = [Training(f"RLOO {what} (sample, then update)", steps, rl_tokens, 2 * sft_flops,
+                   decoded_tokens_per_step=recipe.MAX_NEW_TOKENS)
+          for what, steps in (("on the reward model", size["rl_steps"]), ("hacked", size["hack_steps"]),
+                              ("on the judge", size["rl_steps"]))]
+    return [Training("SFT: pretraining", size["pretrain_steps"], lm.batch_size * lm.context_length, sft_flops),
+            Training("SFT: fine-tuning", size["sft_steps"], lm.batch_size * lm.context_length, sft_flops),
+            Training("reward model (at most)", rm.steps, rm.batch_size * 2 * sequence, sft_flops),
+            *rl,
+            *[Training(f"DPO β={beta} (policy and reference)", dpo.steps, dpo.batch_size * 2 * sequence,
+                       sft_flops + sft_flops / 3) for beta in size["dpo_betas"]]]
 
 
 def capped_seconds(log):
@@ -139,13 +158,15 @@ def capped_seconds(log):
 def measure_sizes():
     """Vocabulary and dataset sizes the trainings depend on, from the corpora."""
     from lm_keras.alignment import sft_texts, split_titled, titled_quatrains
+    from lm_keras.alignment.data import pretraining_poems
     from lm_keras.data import load_corpus
     from lm_keras.data.classification import poet_task
 
     corpus = load_corpus("tang_poems")
-    train, _, _ = split_titled(titled_quatrains(), seed=0)
+    _, validation, test = split_titled(titled_quatrains(), seed=0)
+    sft_tokenizer_texts = sft_texts(pretraining_poems([validation, test]))   # what the SFT's tokenizer is built on
     return {"tiny_shakespeare_vocabulary": len(set(load_corpus("tiny_shakespeare").text)) + 4,
-            "sft_vocabulary": len(set("".join(sft_texts(train)))) + 4,
+            "sft_vocabulary": len(set("".join(sft_tokenizer_texts))) + 4,
             "tang_vocabulary": len(set("".join(corpus.documents))) + 4,
             "poet_training_poems": {task: len(poet_task(task, corpus=corpus).texts["train"])
                                     for task in ("li_du", "ten_poets")}}

@@ -24,6 +24,13 @@ def titled_poems(frame=None):
     return table.drop_duplicates("body").reset_index(drop=True)
 
 
+def pretraining_poems(held_out, frame=None):
+    """`titled_poems` without the bodies of the `held_out` DataFrames (validation and test quatrains)
+    -> DataFrame (title, body): what the SFT model is pretrained on."""
+    table = titled_poems(frame)
+    return table[~table["body"].isin(set().union(*(set(part["body"]) for part in held_out)))].reset_index(drop=True)
+
+
 def titled_quatrains(frame=None):
     """The regular quatrains of `titled_poems` -> DataFrame (title, body, form), form 5 or 7."""
     table = titled_poems(frame)

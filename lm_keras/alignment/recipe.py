@@ -14,7 +14,7 @@ from pathlib import Path
 
 import keras
 
-from lm_keras.alignment.data import sft_texts, titled_poems
+from lm_keras.alignment.data import pretraining_poems, prompts_of, sft_texts
 from lm_keras.config import PolicyGradientConfig, RunConfig, TokenizerConfig, TrainConfig
 
 MAX_NEW_TOKENS = 34          # a 7-character quatrain is 32 characters, then [EOS]
@@ -63,16 +63,21 @@ def train_sft(train, validation, test, size, out=None, verbose=0):
     out = Path(out) if out is not None else None
     if out is not None and (out / "sft.keras").exists():
         return keras.saving.load_model(out / "sft.keras"), load_run(out / "pretrain").tokenizer
-    poems = titled_poems()
-    poems = poems[~poems["body"].isin(set(validation["body"]) | set(test["body"]))]
-    run = pretrain_language_model(sft_texts(poems), lm_config(size, size["pretrain_steps"]),
-                                  out=None if out is None else out / "pretrain", overwrite=True, verbose=verbose,
-                                  name="titled Tang poems")
+    run = pretrain_language_model(sft_texts(pretraining_poems([validation, test])),
+                                  lm_config(size, size["pretrain_steps"]), out=None if out is None else out / "pretrain",
+                                  overwrite=True, verbose=verbose, name="titled Tang poems")
     finetune_language_model(run.model, run.tokenizer, sft_texts(train), sft_texts(validation),
                             lm_config(size, size["sft_steps"]).train, verbose=verbose)
     if out is not None:
         save_model(run.model, out / "sft.keras")
     return run.model, run.tokenizer
+
+
+def training_prompts(train, count):
+    """`count` prompts `title：` of the `train` quatrains, in a seeded shuffle, cycled when `count` is more
+    than the titles (the "small" size's 20,000 pairs: a title then gives two or three pairs)."""
+    prompts = prompts_of(train.sample(min(count, len(train)), random_state=0, replace=False))
+    return (prompts * -(-count // len(prompts)))[:count]
 
 
 def stage_config(size, stage, steps=None):

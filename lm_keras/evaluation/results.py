@@ -60,8 +60,8 @@ def results_table(corpus="tiny_shakespeare", path=None):
 
 
 def plot_results(corpus="tiny_shakespeare", path=None, ax=None, highlight=None):
-    """Horizontal bars of `results_table(corpus)`, lowest (best) at the bottom; `highlight`: a model
-    drawn in another colour (the notebook's own row)."""
+    """Horizontal bars of `results_table(corpus)`, in the order recorded from the top down (the
+    tutorials' order); `highlight`: a model drawn in another colour (the notebook's own row)."""
     import matplotlib.pyplot as plt
 
     table = results_table(corpus, path)

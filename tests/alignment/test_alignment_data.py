@@ -81,3 +81,28 @@ def test_titled_poems_keep_every_form_and_quatrains_are_their_regular_part():
     assert list(poems["body"]) == [quatrain, "白日依山盡，黃河入海流。", "戊己，庚辛。"]
     quatrains = titled_quatrains(frame)
     assert list(quatrains["title"]) == ["春曉"] and list(quatrains["form"]) == [5]
+
+
+def test_pretraining_poems_are_the_titled_poems_without_the_held_out_bodies():
+    import pandas as pd
+
+    from lm_keras.alignment.data import pretraining_poems
+
+    frame = pd.DataFrame({"title": ["甲", "乙", "丙", "丁"], "body": ["一，二。", "三，四。", "五，六。", "七，八。"]})
+    validation = pd.DataFrame({"title": ["別題"], "body": ["三，四。"]})   # matched by body, whatever the title
+    test = pd.DataFrame({"title": ["丁"], "body": ["七，八。"]})
+    poems = pretraining_poems([validation, test], frame)
+    assert list(poems["title"]) == ["甲", "丙"] and list(poems.index) == [0, 1]
+    assert list(pretraining_poems([], frame)["body"]) == list(frame["body"])
+
+
+def test_training_prompts_are_a_seeded_shuffle_cycled_to_the_count():
+    import pandas as pd
+
+    from lm_keras.alignment.recipe import training_prompts
+
+    train = pd.DataFrame({"title": list("甲乙丙丁戊"), "body": ["一，二。"] * 5})
+    every = training_prompts(train, 5)
+    assert sorted(every) == sorted(f"{t}：" for t in "甲乙丙丁戊") and training_prompts(train, 5) == every
+    assert training_prompts(train, 3) == every[:3]          # fewer: the start of the same shuffle
+    assert training_prompts(train, 12) == (every * 3)[:12]  # more: the shuffle again, in the same order
