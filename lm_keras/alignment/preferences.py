@@ -22,7 +22,6 @@ from lm_keras.config import PreferenceConfig
 from lm_keras.errors import ConfigError
 from lm_keras.utils.atomic import atomic_file
 
-COLUMNS = ["prompt", "chosen", "rejected", "judge_chosen", "judge_rejected", "p_chosen", "judge_agrees"]
 CANDIDATE_COLUMNS = "abcdefghijklmnop"   # sample_pairs's columns: a, b, ... one per candidate
 
 
