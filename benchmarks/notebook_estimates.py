@@ -20,8 +20,8 @@ nanoGPT's README trains its 10.7 M-parameter Shakespeare model for 5,000 iterati
 A100's 312. The floors (the least a step or a decoded token costs, whatever its size) are
 assumptions, printed with the results. The trainings below are read off the notebooks'
 full settings (steps, batch shapes, model sizes) by hand: inputs of an estimate, to be
-updated with the notebooks; tutorial 10's come from `lm_keras.alignment.recipe`, which it runs. `tests/test_notebook_estimates.py` checks the FLOP counts
-against the library's models.
+updated with the notebooks (tutorial 10's come from `lm_keras.alignment.recipe`, which it
+runs). `tests/test_notebook_estimates.py` checks the FLOP counts against the library's models.
 """
 
 import argparse
@@ -163,8 +163,9 @@ def measure_sizes():
     from lm_keras.data.classification import poet_task
 
     corpus = load_corpus("tang_poems")
-    _, validation, test = split_titled(titled_quatrains(), seed=0)
-    sft_tokenizer_texts = sft_texts(pretraining_poems([validation, test]))   # what the SFT's tokenizer is built on
+    _, validation, test = split_titled(titled_quatrains(corpus.frame), seed=0)
+    # what the SFT's tokenizer is built on
+    sft_tokenizer_texts = sft_texts(pretraining_poems([validation, test], corpus.frame))
     return {"tiny_shakespeare_vocabulary": len(set(load_corpus("tiny_shakespeare").text)) + 4,
             "sft_vocabulary": len(set("".join(sft_tokenizer_texts))) + 4,
             "tang_vocabulary": len(set("".join(corpus.documents))) + 4,
