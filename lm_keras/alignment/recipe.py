@@ -4,7 +4,7 @@
     sft, tokenizer = train_sft(train, validation, test, size, out="runs/sft")
     reward_model, _ = train_reward_model(sft, tokenizer, pairs, stage_config(size, "rm"), ...)
 
-"small" is what 2 CPU cores do in about 47 minutes, end to end (docs/alignment.md has the run).
+"small" is what 2 CPU cores do in about 43 minutes, end to end (docs/alignment.md has the run).
 The SFT model is pretrained on every titled Tang poem except the held-out quatrains
 (about 3.2M characters) and then fine-tuned on the training quatrains: trained on the
 quatrains alone (0.4M characters), the same model overfits after 1,600 steps.
@@ -26,8 +26,8 @@ SAMPLES_PER_PROMPT = 4       # RLOO's k
 # rl_beta: RLOO / PPO on the reward model; hack_beta, hack_steps: the setting where the reward model is hacked;
 # judge_beta: RLOO on the true judge, which cannot be hacked: a looser leash (at 0.05 it hardly moves, docs/alignment.md).
 SIZES = {
-    "small": dict(layers=2, d_model=128, heads=4, pretrain_steps=2000, sft_steps=600, pairs=20000, rm_steps=4000,
-                  rl_steps=300, rl_batch=16, rl_lr=2e-4, rl_beta=0.05, hack_beta=0.002, hack_steps=400,
+    "small": dict(layers=2, d_model=128, heads=4, pretrain_steps=2000, sft_steps=600, pairs=20000, rm_steps=3000,
+                  rl_steps=300, rl_batch=16, rl_lr=2e-4, rl_beta=0.05, hack_beta=0.002, hack_steps=250,
                   judge_beta=0.02, dpo_steps=300, dpo_betas=(0.1, 0.5), test_prompts=600),
     "quick": dict(layers=1, d_model=32, heads=2, pretrain_steps=60, sft_steps=30, pairs=64, rm_steps=20,
                   rl_steps=24, rl_batch=8, rl_lr=1e-2, rl_beta=0.05, hack_beta=0.002, hack_steps=12,
