@@ -8,7 +8,7 @@ from lm_keras.alignment import (QuatrainJudge, evaluate_policy, heldout_nll, pro
 from lm_keras.alignment.training import copy_model
 from lm_keras.data.poems import quatrain_form
 
-from conftest import POEMS
+from alignment_helpers import POEMS
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from lm_keras.generation import Generator
 from lm_keras.generation.generator import left_pad, model_decode_loop
 from lm_keras.tokenizers import banned_mask
 
-from conftest import tiny_transformer
+from alignment_helpers import tiny_transformer
 
 # --- the estimator on a toy policy whose expected reward can be summed exactly ---------------------------------
 VOCAB, K, GROUPS = 3, 4, 12_000

@@ -14,7 +14,7 @@ from lm_keras.config import DPOConfig, PreferenceConfig, TrainConfig
 from lm_keras.errors import ConfigError
 from lm_keras.models import RewardModel
 
-from conftest import POEMS, tiny_transformer
+from alignment_helpers import POEMS, tiny_transformer
 
 
 class TableJudge:
