@@ -32,6 +32,10 @@ CLASSIFIER_POOLINGS = ("last", "mean", "max")
 GENERIC_TRAINING = dict(learning_rate=2e-3, optimizer="adam", schedule="constant", warmup_steps=0, beta_2=0.999,
                         jit_compile=False)
 ADAMW_WEIGHT_DECAY = 0.1   # AdamW's weight decay when none is given (nanoGPT's)
+# A family's XLA applies to runs of at least this many steps. XLA's compile costs the nanoGPT-sized
+# Transformer 2.2 s more than a plain graph's trace, on 2 CPU cores, and saves 10 ms a step
+# (21 against 31 ms; docs/benchmarks.md): it repays itself after about 220 steps.
+XLA_MIN_STEPS = 250
 SUBWORD_VOCABULARY_SIZE = 4000   # a subword vocabulary's size when none is given
 
 
@@ -331,7 +335,8 @@ class TrainConfig(_Config):
     replicas × clip_norm); `jit_compile` compiles the train step with XLA (True, False,
     or "auto": Keras's choice, on for a single GPU or TPU, off on CPUs and under a
     distribution strategy; True is not applied to a step mirrored over several GPUs or
-    CPUs, which TensorFlow cannot compile).
+    CPUs, which TensorFlow cannot compile). Left unset, it is the family's, for runs of
+    `XLA_MIN_STEPS` steps or more, and off for shorter ones, which would not repay the compile.
 
     Scale: `batch_size` is the *global* batch, split evenly over the replicas of the
     `distribution` strategy ("auto": a TPU if present, all GPUs if more than one, else one
@@ -362,7 +367,8 @@ class TrainConfig(_Config):
     schedule: str | None = option(None, "learning-rate decay after the warm-up", choices=SCHEDULES)
     warmup_steps: int | None = option(None, "linear warm-up steps")
     min_learning_rate: float | None = option(None, "where the decay ends", default_text="learning_rate / 10")
-    jit_compile: bool | str | None = option(None, "compile the train step with XLA (auto: Keras decides)",
+    jit_compile: bool | str | None = option(None, "compile the train step with XLA (auto: Keras decides); a family's "
+                                                  f"on applies to runs of {XLA_MIN_STEPS} steps or more",
                                             choices=(True, False, "auto"))
     gradient_accumulation_steps: int = option(1, "batches summed into one optimizer update", flag="--grad-accum")
     precision: str = option("auto", "dtype policy; auto: bfloat16 on TPUs and Ampere+ GPUs, float16 on older "
@@ -423,8 +429,10 @@ class TrainConfig(_Config):
     def resolved(self, defaults=None):
         """This config with every unset (None) optimisation field set from `defaults` (a model family's
         recipe, `lm_keras.families`; default `GENERIC_TRAINING`); AdamW's weight decay defaults to
-        `ADAMW_WEIGHT_DECAY`, Adam's to 0."""
+        `ADAMW_WEIGHT_DECAY`, Adam's to 0; a family's XLA is used for runs of `XLA_MIN_STEPS` steps or more."""
         values = {k: v for k, v in (defaults or GENERIC_TRAINING).items() if getattr(self, k) is None}
+        if values.get("jit_compile") is True and not self.epochs and self.steps < XLA_MIN_STEPS:
+            values["jit_compile"] = False   # too short a run to repay XLA's compile
         config = dataclasses.replace(self, **values)
         if config.weight_decay is None:
             config.weight_decay = ADAMW_WEIGHT_DECAY if config.optimizer == "adamw" else 0.0

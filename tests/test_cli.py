@@ -79,6 +79,19 @@ def test_the_transformer_trains_with_nanogpts_recipe_in_python_as_on_the_command
     assert (mine.optimizer, mine.learning_rate, mine.weight_decay, mine.schedule) == ("adam", 3e-4, 0.0, "cosine")
 
 
+def test_a_familys_xla_applies_only_to_runs_long_enough_to_repay_its_compile():
+    from lm_keras.config import XLA_MIN_STEPS
+
+    def jit(model_type="transformer", **train):
+        return RunConfig(corpus="x", model_type=model_type, train=TrainConfig(**train)).train.jit_compile
+
+    assert (jit(steps=XLA_MIN_STEPS - 1), jit(steps=XLA_MIN_STEPS)) == (False, True)
+    assert jit(steps=20, epochs=2) is True             # a run of epochs: its length is the data's
+    assert jit(steps=20, jit_compile=True) is True     # what the user sets wins
+    assert jit(steps=20, jit_compile="auto") == "auto"
+    assert jit("gpt2", steps=XLA_MIN_STEPS) is True and jit("rnn", steps=XLA_MIN_STEPS) is False
+
+
 def test_compile_language_model_uses_the_models_family_recipe():
     from lm_keras.models import RNNLanguageModel, TransformerLanguageModel
     from lm_keras.training import compile_language_model

@@ -14,6 +14,7 @@ from lm_keras.data import NAMED_CORPORA, encode_documents, load_corpus, load_def
 from lm_keras.data.classification import encode_texts
 from lm_keras.data.pipeline import encode_rows
 from lm_keras.evaluation import evaluate_classifier, evaluate_language_model, evaluate_vae
+from lm_keras.evaluation.perplexity import evaluation_batch_size
 from lm_keras.generation import Generator, LatentGenerator
 from lm_keras.families import family
 from lm_keras.runs import TIMINGS_FILE, Run, write_run
@@ -307,8 +308,11 @@ def train_run(config, out=None, overwrite=False, corpus=None, callbacks=(), verb
         else:
             history = fit_language_model(model, ids["train"], ids["validation"], config.train, **fit_options)
             watch.lap(FitPhases.SETUP)
-            evaluation = evaluate_language_model(model, ids["validation"], config.train.context_length,
-                                                 config.train.batch_size, chars["validation"], model.jit_compile)
+            context = config.train.context_length
+            evaluation = evaluate_language_model(
+                model, ids["validation"], context,
+                evaluation_batch_size(config.train.batch_size, context, tokenizer.vocabulary_size),
+                chars["validation"], model.jit_compile)
             watch.lap(EVALUATION)
             notice(f"Validation: loss {evaluation['loss']:.4f} nats/token, perplexity "
                    f"{evaluation['perplexity']:.2f}, {evaluation['bits_per_character']:.3f} bits/char.")

@@ -102,3 +102,11 @@ def test_evaluation_with_a_padded_last_batch_equals_one_batch_of_everything(smal
     windows = np.concatenate([windows, ids[8::8][:, None]], axis=1)
     reference = -np.mean([small_transformer.score(w[None]).numpy().sum() for w in windows]) / 8
     assert whole["loss"] == pytest.approx(reference, rel=1e-5)
+
+
+def test_the_final_evaluation_batches_grow_only_for_small_vocabularies():
+    from lm_keras.evaluation.perplexity import EVALUATION_LOGITS, evaluation_batch_size
+
+    assert evaluation_batch_size(12, 64, 65) == EVALUATION_LOGITS // (64 * 65) == 63   # nanoGPT's char model
+    assert evaluation_batch_size(8, 128, 50257) == 8      # GPT-2's vocabulary: the training batch's logits
+    assert evaluation_batch_size(128, 64, 65) == 128      # never fewer windows than the training batch

@@ -187,7 +187,7 @@ def test_cli_trains_a_transformer_and_generates_with_beam_search(tmp_path):
     assert result.returncode == 0, result.stderr
     config = json.loads((out / "config.json").read_text())
     assert config["model_type"] == "transformer" and config["model"]["context_length"] == 16
-    assert config["train"]["optimizer"] == "adamw" and config["train"]["jit_compile"] is True
+    assert config["train"]["optimizer"] == "adamw" and config["train"]["jit_compile"] is False  # 60 steps: no XLA
     result = _cli("generate", out, "--prompt", "床前", "--beams", 3, "--max-new-tokens", 10, "--jit-compile")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "床前明月光，疑是地上霜。"
