@@ -13,8 +13,7 @@ from lm_keras.config import RunConfig, TokenizerConfig
 from lm_keras.data import NAMED_CORPORA, encode_documents, load_corpus, load_default_corpus, split_corpus
 from lm_keras.data.classification import encode_texts
 from lm_keras.data.pipeline import encode_rows
-from lm_keras.evaluation import evaluate_classifier, evaluate_language_model, evaluate_vae
-from lm_keras.evaluation.perplexity import evaluation_batch_size
+from lm_keras.evaluation import evaluate_classifier, evaluate_language_model, evaluate_vae, evaluation_batch_size
 from lm_keras.generation import Generator, LatentGenerator
 from lm_keras.families import family
 from lm_keras.runs import TIMINGS_FILE, Run, write_run
